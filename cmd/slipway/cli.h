@@ -1,0 +1,52 @@
+/*
+ * cli.h - what every `slipway` verb shares: the command table entry, usage
+ * and error reporting, exit codes. Verbs live in cmd_<verb>.c, parse their
+ * flags and call one library entry point.
+ */
+#ifndef SLIPWAY_CLI_H
+#define SLIPWAY_CLI_H
+
+#include <stdbool.h>
+
+#include "slipway/error.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Preconditions a verb declares in the table (git's RUN_SETUP style). */
+enum cli_flags {
+	CLI_NEEDS_STORE = 1 << 0,  /* opens the state dir */
+	CLI_NEEDS_DAEMON = 1 << 1, /* talks to slipwayd */
+};
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv, const struct cli_command *self);
+	unsigned flags;
+	const char *summary;  /* one line for `slipway --help` */
+	const char *usage;    /* full --help text, starting with "usage: " */
+};
+
+/* Prints "slipway: error: MSG" and the verb's usage line to stderr; returns
+ * EXIT_USAGE. */
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the error chain ("slipway: error: ...") and returns EXIT_FAIL. */
+int cli_fail(sw_error *err);
+/* Prints cmd->usage to stdout and returns EXIT_OK. */
+int cli_help(const struct cli_command *cmd);
+
+/*
+ * Runs a sub-verb from a table (`slipway dockerfile parse`): argv[0] is the
+ * parent verb, argv[1] the sub-verb. Handles --help and unknown sub-verbs.
+ */
+int cli_dispatch_sub(const struct cli_command *parent, const struct cli_command *subs,
+                     int argc, char **argv);
+
+/* Every verb, for the table and the tests. */
+int cmd_version(int argc, char **argv, const struct cli_command *self);
+int cmd_dockerfile(int argc, char **argv, const struct cli_command *self);
+
+extern const struct cli_command cli_commands[];
+extern const struct cli_command cli_dockerfile_commands[];
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * cmd_dockerfile.c - `slipway dockerfile parse|plan`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "slipway/cleanup.h"
+#include "slipway/dockerfile.h"
+
+#define PARSE_USAGE \
+	"usage: slipway dockerfile parse [-f FILE] [-o sexp|json]\n" \
+	"\n" \
+	"Parses a Dockerfile as Docker's parser does and prints its syntax tree,\n" \
+	"one instruction a line, in the S-expression form of Docker's parser test\n" \
+	"dumps. No variable is expanded.\n" \
+	"\n" \
+	"  -f, --file FILE      the Dockerfile (default ./Dockerfile; - for stdin)\n" \
+	"  -o, --output FORMAT  sexp (default) or json (with start and end lines)\n" \
+	"\n" \
+	"A syntax error prints FILE:LINE:COL: message and exits 1.\n"
+
+#define PLAN_USAGE \
+	"usage: slipway dockerfile plan [-f FILE] [--target STAGE] [--build-arg K=V]...\n" \
+	"\n" \
+	"Prints the stage graph after ARG/ENV expansion: which stages run, in\n" \
+	"what order, and each instruction with its expanded arguments.\n" \
+	"\n" \
+	"  -f, --file FILE        the Dockerfile (default ./Dockerfile; - for stdin)\n" \
+	"      --target STAGE     build only what STAGE needs\n" \
+	"      --build-arg K=V    set a build argument (K alone takes it from the env)\n" \
+	"  -o, --output FORMAT    text (default) or json\n"
+
+int cmd_dockerfile_parse(int argc, char **argv, const struct cli_command *self);
+int cmd_dockerfile_plan(int argc, char **argv, const struct cli_command *self);
+
+const struct cli_command cli_dockerfile_commands[] = {
+	{ "parse", cmd_dockerfile_parse, 0, "print the syntax tree", PARSE_USAGE },
+	{ "plan", cmd_dockerfile_plan, 0, "print the expanded stage graph", PLAN_USAGE },
+	{ NULL, NULL, 0, NULL, NULL },
+};
+
+int cmd_dockerfile(int argc, char **argv, const struct cli_command *self)
+{
+	return cli_dispatch_sub(self, cli_dockerfile_commands, argc, argv);
+}
+
+int cmd_dockerfile_parse(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = "Dockerfile";
+	const char *output = "sexp";
+	sw_df_file *df = NULL;
+	sw_error *err = NULL;
+	cleanup_free char *text = NULL;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "f:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			return cli_help(self);
+		default:
+			return cli_usage_error(self, "dockerfile parse: unknown or incomplete flag '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(self, "dockerfile parse: unexpected argument '%s'", argv[optind]);
+	if (strcmp(output, "sexp") && strcmp(output, "json"))
+		return cli_usage_error(self, "dockerfile parse: --output must be sexp or json, not '%s'", output);
+
+	if (sw_df_parse_file(&df, file, &err) < 0)
+		return cli_fail(err);
+	text = strcmp(output, "json") ? sw_df_dump(df) : sw_df_dump_json(df);
+	for (size_t i = 0; i < df->nwarnings; i++)
+		fprintf(stderr, "slipway: warning: %s\n", df->warnings[i]);
+	sw_df_file_free(df);
+	fputs(text, stdout);
+	return EXIT_OK;
+}
