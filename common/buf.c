@@ -1,6 +1,7 @@
 /*
  * buf.c - sw_buf, a growable NUL-terminated buffer with a limit (buf.h).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

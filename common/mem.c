@@ -10,7 +10,7 @@
 
 #include "slipway/mem.h"
 
-static void oom(size_t n)
+void sw_out_of_memory(size_t n)
 {
 	char msg[96];
 	int len = snprintf(msg, sizeof(msg), "slipway: out of memory (allocating %zu bytes)\n", n);
@@ -24,7 +24,7 @@ void *sw_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
-		oom(n);
+		sw_out_of_memory(n);
 	return p;
 }
 
@@ -32,7 +32,7 @@ void *sw_xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (!p)
-		oom(n * size);
+		sw_out_of_memory(n * size);
 	return p;
 }
 
@@ -40,14 +40,14 @@ void *sw_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
-		oom(n);
+		sw_out_of_memory(n);
 	return q;
 }
 
 void *sw_xreallocarray(void *p, size_t n, size_t size)
 {
 	if (size && n > SIZE_MAX / size)
-		oom(SIZE_MAX);
+		sw_out_of_memory(SIZE_MAX);
 	return sw_xrealloc(p, n * size);
 }
 
@@ -55,7 +55,7 @@ char *sw_xstrdup(const char *s)
 {
 	char *d = strdup(s);
 	if (!d)
-		oom(strlen(s) + 1);
+		sw_out_of_memory(strlen(s) + 1);
 	return d;
 }
 
@@ -63,7 +63,7 @@ char *sw_xstrndup(const char *s, size_t n)
 {
 	char *d = strndup(s, n);
 	if (!d)
-		oom(n + 1);
+		sw_out_of_memory(n + 1);
 	return d;
 }
 
@@ -74,7 +74,7 @@ char *sw_xasprintf(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		oom(0);
+		sw_out_of_memory(0);
 	va_end(ap);
 	return s;
 }

@@ -11,6 +11,9 @@
 
 #include <stddef.h>
 
+/* Prints "out of memory" and aborts. */
+__attribute__((noreturn)) void sw_out_of_memory(size_t n);
+
 void *sw_xmalloc(size_t n);
 void *sw_xcalloc(size_t n, size_t size);
 void *sw_xrealloc(void *p, size_t n);
