@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,11 +127,17 @@ int sw_spawn_run(const sw_spawn_opts *o, sw_spawn_result *res, sw_error **err)
 	close(st[0]);
 	if (in[1] >= 0 && o->input_len == 0) { close(in[1]); in[1] = -1; }
 
-	while (in[1] >= 0 || out[0] >= 0 || errp[0] >= 0) {
-		struct pollfd pfd[3];
+	/* a pidfd tells when the child exits, so the deadline holds even when
+	 * nothing is captured */
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool exited = false;
+
+	while (in[1] >= 0 || out[0] >= 0 || errp[0] >= 0 || (deadline && !exited && pidfd >= 0)) {
+		struct pollfd pfd[4];
 		nfds_t n = 0;
 		int timeout = -1;
 
+		if (deadline && !exited && pidfd >= 0) pfd[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
 		if (in[1] >= 0) pfd[n++] = (struct pollfd){ in[1], POLLOUT, 0 };
 		if (out[0] >= 0) pfd[n++] = (struct pollfd){ out[0], POLLIN, 0 };
 		if (errp[0] >= 0) pfd[n++] = (struct pollfd){ errp[0], POLLIN, 0 };
@@ -148,7 +155,9 @@ int sw_spawn_run(const sw_spawn_opts *o, sw_spawn_result *res, sw_error **err)
 		for (nfds_t i = 0; i < n; i++) {
 			if (!pfd[i].revents)
 				continue;
-			if (pfd[i].fd == in[1]) {
+			if (pfd[i].fd == pidfd) {
+				exited = true;
+			} else if (pfd[i].fd == in[1]) {
 				ssize_t w = write(in[1], o->input + written, o->input_len - written);
 				if (w > 0)
 					written += (size_t)w;
@@ -163,6 +172,8 @@ int sw_spawn_run(const sw_spawn_opts *o, sw_spawn_result *res, sw_error **err)
 			}
 		}
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 	close_pair(in); close_pair(out); close_pair(errp);
 	do
 		wr = waitpid(pid, &status, 0);
