@@ -1,13 +1,16 @@
 /*
  * cmd_dockerfile.c - `slipway dockerfile parse|plan`.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "slipway/buf.h"
 #include "slipway/cleanup.h"
 #include "slipway/dockerfile.h"
+#include "slipway/path.h"
 
 #define PARSE_USAGE \
 	"usage: slipway dockerfile parse [-f FILE] [-o sexp|json]\n" \
@@ -46,6 +49,31 @@ int cmd_dockerfile(int argc, char **argv, const struct cli_command *self)
 	return cli_dispatch_sub(self, cli_dockerfile_commands, argc, argv);
 }
 
+/* The Dockerfile at path, or standard input for "-", bounded as the parser
+ * bounds it. */
+static int read_dockerfile(char **out, size_t *len, const char *path, sw_error **err)
+{
+	sw_buf b = SW_BUF_INIT(SW_DF_MAX_FILE);
+	char chunk[65536];
+	size_t n;
+
+	if (strcmp(path, "-"))
+		return sw_read_file(out, len, path, SW_DF_MAX_FILE, err);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if (sw_buf_add(&b, chunk, n, err) < 0) {
+			sw_buf_release(&b);
+			return sw_error_wrap(err, "reading the Dockerfile from standard input");
+		}
+	}
+	if (ferror(stdin)) {
+		sw_buf_release(&b);
+		return sw_error_set_errno(err, errno, "reading the Dockerfile from standard input");
+	}
+	*len = b.len;
+	*out = sw_buf_detach(&b);
+	return 0;
+}
+
 int cmd_dockerfile_parse(int argc, char **argv, const struct cli_command *self)
 {
 	static const struct option opts[] = {
@@ -59,6 +87,8 @@ int cmd_dockerfile_parse(int argc, char **argv, const struct cli_command *self)
 	sw_df_file *df = NULL;
 	sw_error *err = NULL;
 	cleanup_free char *text = NULL;
+	cleanup_free char *data = NULL;
+	size_t len = 0;
 	int c;
 
 	optind = 0;
@@ -82,8 +112,14 @@ int cmd_dockerfile_parse(int argc, char **argv, const struct cli_command *self)
 	if (strcmp(output, "sexp") && strcmp(output, "json"))
 		return cli_usage_error(self, "dockerfile parse: --output must be sexp or json, not '%s'", output);
 
-	if (sw_df_parse_file(&df, file, &err) < 0)
+	if (read_dockerfile(&data, &len, file, &err) < 0)
 		return cli_fail(err);
+	if (sw_df_parse(&df, file, data, len, &err) < 0) {
+		/* syntax errors are already "FILE:LINE:COL: message" */
+		fprintf(stderr, "%s\n", err->msg);
+		sw_error_free(err);
+		return EXIT_FAIL;
+	}
 	text = strcmp(output, "json") ? sw_df_dump(df) : sw_df_dump_json(df);
 	for (size_t i = 0; i < df->nwarnings; i++)
 		fprintf(stderr, "slipway: warning: %s\n", df->warnings[i]);

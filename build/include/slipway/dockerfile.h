@@ -30,9 +30,11 @@
 /* One heredoc body attached to an instruction (RUN/COPY/ADD <<EOF). */
 typedef struct sw_df_heredoc {
 	char *name;     /* the delimiter word, without quotes or '-' */
-	char *content;  /* the body, each line ending in "\n" */
+	char *content;  /* the body lines as in the file (line endings kept, no
+	                 * tab stripping yet: that is the instruction layer's) */
 	bool expand;    /* false when the delimiter was quoted */
 	bool chomp;     /* <<- : leading tabs stripped */
+	unsigned long fd; /* 2<<EOF: the file descriptor, 0 when not given */
 } sw_df_heredoc;
 
 /*
