@@ -34,13 +34,15 @@
 
 const struct cli_command cli_commands[] = {
 	{ "dockerfile", cmd_dockerfile, 0, "parse and plan Dockerfiles", DOCKERFILE_USAGE },
+	{ "image", cmd_image, CLI_NEEDS_STORE, "manage images in the store", cli_image_usage },
+	{ "images", cmd_images, CLI_NEEDS_STORE, "list images", cli_images_usage },
 	{ "version", cmd_version, 0, "print the version", VERSION_USAGE },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
 static const struct cli_command main_cmd = {
 	"slipway", NULL, 0, "",
-	"usage: slipway [--log-format human|json] [--log-level LEVEL] VERB [args]\n",
+	"usage: slipway [--log-format human|json] [--log-level LEVEL] [--state-dir DIR] VERB [args]\n",
 };
 
 static void print_main_help(FILE *f)
@@ -53,6 +55,8 @@ static void print_main_help(FILE *f)
 	fputs("\nGlobal flags:\n"
 	      "  --log-format human|json   diagnostics on stderr as text or JSON lines\n"
 	      "  --log-level LEVEL         debug, info, warn or error (default info)\n"
+	      "  --state-dir DIR           state (images, releases) under DIR instead of\n"
+	      "                            $SLIPWAY_HOME or the default\n"
 	      "  --help                    this text; `slipway VERB --help` for a verb\n"
 	      "  --version                 print the version\n"
 	      "\nExit codes: 0 success, 1 failure, 2 usage error.\n", f);
@@ -81,6 +85,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -108,11 +113,21 @@ int main(int argc, char **argv)
 				return cli_usage_error(&main_cmd, "--log-level: expected debug, info, warn or error, got '%s'", optarg);
 			}
 			break;
+		case 'S':
+			/* verbs read it through SLIPWAY_HOME (statedir.h) */
+			if (!*optarg)
+				return cli_usage_error(&main_cmd, "--state-dir: empty path");
+			setenv("SLIPWAY_HOME", optarg, 1);
+			break;
 		case 'h':
 			print_main_help(stdout);
 			return finish(EXIT_OK);
-		case 'V':
-			return finish(cmd_version(1, (char *[]){ "version", NULL }, &cli_commands[1]));
+		case 'V': {
+			const struct cli_command *v = cli_commands;
+			while (v->name && strcmp(v->name, "version"))
+				v++;
+			return finish(cmd_version(1, (char *[]){ "version", NULL }, v));
+		}
 		default:
 			return cli_usage_error(&main_cmd, "unknown flag '%s'", argv[optind - 1]);
 		}
