@@ -24,6 +24,12 @@
  * non-ASCII character escapes it literally (Docker hands "\d" to the regexp
  * engine as a digit class, and rejects "\q" at match time).
  *
+ * Syntax is checked in full when the file is read, with filepath.Match's
+ * rules. Docker checks a pattern only as far as matching it against "."
+ * reads it and leaves the rest to its regexp compiler, at match time; so
+ * the few malformed patterns it lets through after a '*' (a trailing '\',
+ * a class opening with ']') are errors here, and the rest fail earlier.
+ *
  * This file does not walk directories or read Dockerfiles.
  */
 #include "slipway/dockerignore.h"
