@@ -26,14 +26,38 @@
 
 #define PLAN_USAGE \
 	"usage: slipway dockerfile plan [-f FILE] [--target STAGE] [--build-arg K=V]...\n" \
+	"                               [--platform P] [--build-platform P] [-o text|json]\n" \
 	"\n" \
-	"Prints the stage graph after ARG/ENV expansion: which stages run, in\n" \
-	"what order, and each instruction with its expanded arguments.\n" \
+	"Prints the stage graph after ARG/ENV expansion, as BuildKit would build it:\n" \
+	"which stages run, in what order, and each instruction with its expanded\n" \
+	"arguments. Nothing is pulled or run.\n" \
 	"\n" \
 	"  -f, --file FILE        the Dockerfile (default ./Dockerfile; - for stdin)\n" \
-	"      --target STAGE     build only what STAGE needs\n" \
+	"      --target STAGE     build only what STAGE needs (default: the last stage)\n" \
 	"      --build-arg K=V    set a build argument (K alone takes it from the env)\n" \
-	"  -o, --output FORMAT    text (default) or json\n"
+	"      --platform P       target platform, e.g. linux/arm64 (default: this host)\n" \
+	"      --build-platform P the platform building (BUILDPLATFORM; default: this host)\n" \
+	"  -o, --output FORMAT    text (default) or json\n" \
+	"\n" \
+	"Text form (values are JSON strings):\n" \
+	"  target: INDEX NAME\n" \
+	"  stage INDEX NAME: FROM image \"REF\" | stage N (NAME) | scratch [platform P]\n" \
+	"    (the platform is shown for FROM --platform, or for all with --platform)\n" \
+	"    LINE [(onbuild)] KEYWORD ARGUMENTS\n" \
+	"  where ARGUMENTS are, per keyword:\n" \
+	"    ARG ENV LABEL       K=\"v\" ... (ARG K alone: declared without a value)\n" \
+	"    RUN CMD ENTRYPOINT  exec [\"argv\",...] | shell [\"/bin/sh\",\"-c\"] \"command\",\n" \
+	"                        RUN adds network=/security= when not default, then\n" \
+	"                        lines: mount type=... target=\"/abs\" ..., heredoc NAME\n" \
+	"                        \"body\", env K=\"v\" (ENV in effect), arg K=\"v\" (ARGs)\n" \
+	"    COPY ADD            [--from=stage N (NAME)|image \"REF\"] [--chown=..] ...\n" \
+	"                        [\"source\",...] \"dest\", heredoc sources as lines\n" \
+	"    EXPOSE VOLUME SHELL [\"...\"] (EXPOSE normalized to \"80/tcp\")\n" \
+	"    HEALTHCHECK         [\"CMD-SHELL\",\"...\"] interval=30s timeout=.. retries=N\n" \
+	"    WORKDIR             \"as written\" -> \"/absolute\"\n" \
+	"    USER STOPSIGNAL MAINTAINER ONBUILD  \"value\"\n" \
+	"Stages are separated by a blank line. Warnings (unused build args, lint)\n" \
+	"go to stderr. Errors are FILE:LINE: message, exit 1.\n"
 
 int cmd_dockerfile_parse(int argc, char **argv, const struct cli_command *self);
 int cmd_dockerfile_plan(int argc, char **argv, const struct cli_command *self);
