@@ -233,18 +233,10 @@ static int export_docker(sw_image_store *s, sw_image *img, const char *ref, stru
 		    (r = ar_add_fd(a, files[i].name, fd, size, files[i].diff_id, err)) < 0)
 			goto out;
 	}
+	/* manifest.json is all `docker load` and skopeo need; the legacy
+	 * "repositories" file and <id>/json folders are left out */
 	text = sw_json_canonical(manifest);
 	r = ar_add_buf(a, "manifest.json", text, strlen(text), err);
-	if (r == 0 && ref) {
-		/* the legacy name -> tag -> top layer map older docker loads read */
-		cleanup_free char *name = NULL, *tag = NULL, *rtext = NULL;
-		cleanup_json json_t *repos = NULL;
-		sw_image_ref_split(ref, &name, &tag);
-		repos = json_pack("{s:{s:s}}", name, tag,
-		                  img->nlayers ? img->diff_ids[img->nlayers - 1] + 7 : img->config_desc.digest + 7);
-		rtext = sw_json_canonical(repos);
-		r = ar_add_buf(a, "repositories", rtext, strlen(rtext), err);
-	}
 out:
 	for (size_t i = 0; i < n; i++)
 		free(files[i].name);
