@@ -39,9 +39,6 @@ int store_tmpdir(sw_image_store *s, const char *prefix, char **path, sw_error **
 /* rm -rf of a path under the root (relative). */
 int store_remove_tree(sw_image_store *s, const char *relpath, sw_error **err);
 
-/* Moves every blob of staging into s (same file system). */
-int store_publish_blobs(sw_image_store *s, sw_image_store *staging, sw_error **err);
-
 /* Reads and validates the manifest blob (media type may be NULL). */
 int store_read_manifest(sw_image_store *s, const char *digest, json_t **out, sw_error **err);
 

@@ -467,32 +467,3 @@ json_t *desc_to_json(const sw_descriptor *d)
 	return json_pack("{s:s, s:s, s:I}", "mediaType", d->media_type, "digest", d->digest, "size",
 	                 (json_int_t)d->size);
 }
-
-/* ---- staging ------------------------------------------------------------ */
-
-int store_publish_blobs(sw_image_store *s, sw_image_store *staging, sw_error **err)
-{
-	cleanup_close int src = openat(staging->rootfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	cleanup_close int dst = -1;
-	cleanup_dir DIR *d = NULL;
-	struct dirent *de;
-
-	if (src < 0)
-		return sw_error_set_errno(err, errno, "open %s/blobs/sha256", staging->root);
-	dst = openat(s->rootfd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dst < 0)
-		return sw_error_set_errno(err, errno, "open %s/blobs/sha256", s->root);
-	d = fdopendir(src);
-	if (!d)
-		return sw_error_set_errno(err, errno, "read %s/blobs/sha256", staging->root);
-	src = -1; /* owned by d */
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		/* staged blobs were verified when written; same content either way */
-		if (renameat(dirfd(d), de->d_name, dst, de->d_name) < 0)
-			return sw_error_set_errno(err, errno, "move blob %s into %s", de->d_name, s->root);
-	}
-	fsync(dst);
-	return 0;
-}

@@ -401,7 +401,8 @@ static int cmd_image_tag(int argc, char **argv, const struct cli_command *self)
 		return cli_usage_error(self, "image tag: expected SRC and NEW");
 	if (open_store(&s, state_dir, &err) < 0 || sw_image_store_load(&img, s, argv[optind], &err) < 0)
 		return cli_fail(err);
-	snprintf(d.media_type, sizeof(d.media_type), "%s", SW_MT_OCI_MANIFEST);
+	json_t *mt = json_object_get(img->manifest, "mediaType");
+	snprintf(d.media_type, sizeof(d.media_type), "%s", json_is_string(mt) ? json_string_value(mt) : SW_MT_OCI_MANIFEST);
 	snprintf(d.digest, sizeof(d.digest), "%s", img->digest);
 	d.size = img->manifest_size;
 	r = sw_image_store_tag(s, argv[optind + 1], &d, &err);
