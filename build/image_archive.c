@@ -274,7 +274,7 @@ int sw_image_export(sw_image_store *s, const char *ref, const char *path, enum s
 	int fd = -1, r;
 	bool to_stdout = !strcmp(path, "-");
 
-	if ((r = sw_image_store_load(&img, s, ref, err)) < 0)
+	if ((r = store_writer_lock(s, err)) < 0 || (r = sw_image_store_load(&img, s, ref, err)) < 0)
 		return r;
 	/* name the image by the tag it was asked by, else by its only tag */
 	if (sw_image_ref_normalize(&tag, ref, NULL) == 0) {

@@ -69,7 +69,9 @@ int sw_layer_read_tar(sw_layer *l, sw_image_store *s, int fd, const char *what, 
 
 	if (l->spool_fd < 0) {
 		cleanup_free char *rel = NULL;
-		int sfd = store_tmpfile(s, "spool", &rel, err);
+		int sfd = store_writer_lock(s, err); /* prune leaves .tmp alone meanwhile */
+		if (sfd == 0)
+			sfd = store_tmpfile(s, "spool", &rel, err);
 		if (sfd < 0) {
 			archive_read_free(a);
 			return sfd;

@@ -190,6 +190,12 @@ int store_index_save(sw_image_store *s, json_t *index, sw_error **err)
 		unlinkat(s->rootfd, tmp, 0);
 		return sw_error_set_errno(err, e, "replace %s/index.json", s->root);
 	}
+	/* make the rename itself durable */
+	int dfd = openat(s->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "slipway/json.h"
 #include "slipway/mem.h"
 #include "slipway/path.h"
+#include "slipway/statedir.h"
 
 struct fixture {
 	char dir[64];
@@ -717,6 +718,36 @@ static void test_rootfs_import_and_archives(void **state)
 	sw_image_store_free(s2);
 }
 
+static void test_statedir(void **state)
+{
+	sw_error *err = NULL;
+	char *dir = NULL;
+	char tmpl[] = "/tmp/sw-home-XXXXXX", sub[64];
+	struct stat st;
+	(void)state;
+
+	expect_ok(sw_statedir_resolve(&dir, "/flag/dir", &err), err);
+	assert_string_equal(dir, "/flag/dir");
+	free(dir);
+	setenv("SLIPWAY_HOME", "/env/dir", 1);
+	expect_ok(sw_statedir_resolve(&dir, NULL, &err), err);
+	assert_string_equal(dir, "/env/dir");
+	free(dir);
+	unsetenv("SLIPWAY_HOME");
+	expect_ok(sw_statedir_resolve(&dir, NULL, &err), err);
+	assert_string_equal(dir, geteuid() == 0 ? "/var/lib/slipway" : dir);
+	free(dir);
+	/* created 0700, parents included */
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(sub, sizeof(sub), "%s/a/b/state", tmpl);
+	expect_ok(sw_statedir_open(&dir, sub, &err), err);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	free(dir);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", tmpl);
+	assert_int_equal(system(sub), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +755,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blob_wrong_digest_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blob_corruption_detected, setup, teardown),
 		cmocka_unit_test(test_ref_normalize),
+		cmocka_unit_test(test_statedir),
 		cmocka_unit_test_setup_teardown(test_tags_and_lookups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ambiguous_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_taggers, setup, teardown),
