@@ -597,8 +597,8 @@ static int exactly_one(df_cmd *c, const sw_df_instr *in, const char *path, const
 	return 0;
 }
 
-int df_cmd_parse(df_cmd *out, const sw_df_instr *in, const char *path, char ***warnings,
-                 size_t *nwarnings, sw_error **err)
+static int parse_body(df_cmd *out, const sw_df_instr *in, const char *path, char ***warnings,
+                      size_t *nwarnings, sw_error **err)
 {
 	const char *kw = df_keyword_upper(in->keyword);
 	df_cmd *c = out;
@@ -725,6 +725,16 @@ int df_cmd_parse(df_cmd *out, const sw_df_instr *in, const char *path, char ***w
 			json_args(c, in->args, in->nargs, true);
 	}
 	return r < 0 ? SW_EINVALID : 0;
+}
+
+int df_cmd_parse(df_cmd *out, const sw_df_instr *in, const char *path, char ***warnings,
+                 size_t *nwarnings, sw_error **err)
+{
+	if (parse_body(out, in, path, warnings, nwarnings, err) < 0) {
+		df_cmd_release(out);
+		return SW_EINVALID;
+	}
+	return 0;
 }
 
 void df_cmd_release(df_cmd *c)
@@ -930,8 +940,8 @@ static int parse_mount(sw_df_mount *m, char **from_out, const char *spec, const 
 		const char *eq = strchr(field, '=');
 		cleanup_free char *key = eq ? sw_xstrndup(field, (size_t)(eq - field)) : sw_xstrdup(field);
 		cleanup_free char *value = NULL;
-		bool b;
-		uint64_t u;
+		bool b = false;
+		uint64_t u = 0;
 
 		for (char *p = key; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
