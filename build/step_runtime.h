@@ -42,6 +42,8 @@ void sw_layer_cache_free(sw_layer_cache *c);
  */
 int sw_layer_cache_get(sw_layer_cache *c, const sw_descriptor *blob, const char *diff_id,
                        const char **out_dir, sw_error **err);
+/* STATE/layers. */
+const char *sw_layer_cache_dir(const sw_layer_cache *c);
 
 /* ---- an overlay root filesystem ----------------------------------------- */
 
@@ -59,9 +61,14 @@ const char *sw_rootfs_upper(const sw_rootfs *r);
 /*
  * Adds the changes in the upper dir to layer as tar entries: new and changed
  * files with their mode/uid/gid/xattrs (never the host's), deletions as
- * ".wh.NAME" entries, opaque directories as ".wh..wh..opq", sorted; the
- * mount points the runtime created for /proc /dev /sys /etc/hosts
- * /etc/resolv.conf are left out unless the step really changed them.
+ * ".wh.NAME" entries; an opaque directory is expanded into explicit
+ * ".wh.NAME" entries for what the lower layers show in it (never
+ * ".wh..wh..opq", as image-spec's layer.md recommends); folders only when
+ * new, changed (mode/uid/gid/xattrs) or holding entries; sorted. The mount
+ * points sw_run_container created (/proc /dev /sys /etc/hosts
+ * /etc/resolv.conf, mount targets, their parents) are left out unless the
+ * step really changed them. File contents are read from the upper dir when
+ * the layer is written: call sw_layer_write before sw_rootfs_free.
  */
 int sw_rootfs_diff(const sw_rootfs *r, sw_layer *layer, sw_error **err);
 /* Unmounts (lazily if busy) and removes WORKDIR; safe on a partial mount. */
@@ -99,17 +106,25 @@ typedef struct sw_run_spec {
 	/* every chunk of stdout+stderr, as it arrives */
 	void (*output)(const char *data, size_t len, void *payload);
 	void *payload;
+	const char *runc_root;       /* runc --root; NULL: /run/slipway/runc */
+	const char *runtime;         /* the OCI runtime binary; NULL: "runc" */
 } sw_run_spec;
 
 typedef struct sw_run_result {
-	int exit_code;       /* -1 when killed by a signal */
-	int term_signal;
+	int exit_code;       /* -1 when killed on timeout; a signal N that
+	                        ended the process otherwise shows as 128+N
+	                        (runc reports it so, as a shell does) */
+	int term_signal;     /* SIGKILL on timeout, else 0 */
 	bool timed_out;
 } sw_run_result;
 
 /* Runs argv in a fresh runc container (mount, pid, uts, ipc namespaces;
  * a net namespace too when network_none) and waits for it; the container
- * is always deleted afterwards. A non-zero exit is a result, not an error. */
+ * is always deleted afterwards. A non-zero exit is a result, not an error;
+ * runc failing to start the process (e.g. argv[0] not found) is an error
+ * with runc's message. Mount points missing in rootfs are created there
+ * and marked so sw_rootfs_diff leaves them out; cwd is created if missing
+ * (root-owned 0755) and is content. */
 int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err);
 
 #endif
