@@ -94,6 +94,17 @@ char *df_format_duration(int64_t ns);
  * docker's reference parser does, loosely; message in *err. */
 int df_check_image_ref(const char *ref, sw_error **err);
 
+/* dockerfile_values.c: value checks with the messages of Docker's libraries */
+bool df_go_parse_bool(const char *s, bool *out);           /* strconv.ParseBool */
+bool df_parse_uint(const char *s, int base, uint64_t max, uint64_t *out);
+bool df_ram_in_bytes(const char *s, int64_t *out);         /* go-units RAMInBytes */
+int df_check_signal(const char *sig, sw_error **err);      /* signal.ParseSignal */
+/* nat.ParsePortSpecs: *out gets "PORT/PROTO", sorted and unique */
+int df_expose_ports(char ***out, size_t *nout, char **specs, size_t n, sw_error **err);
+bool df_is_http_source(const char *s);
+bool df_is_git_source(const char *s);
+int df_check_digest(const char *d, sw_error **err);        /* digest.Parse */
+
 /* path.Clean / path.Join("/", dir, p) for WORKDIR and mount targets. */
 char *df_path_join_abs(const char *dir, const char *p);
 
