@@ -44,6 +44,7 @@ int cli_dispatch_sub(const struct cli_command *parent, const struct cli_command 
 
 /* Every verb, for the table and the tests. */
 int cmd_version(int argc, char **argv, const struct cli_command *self);
+int cmd_build(int argc, char **argv, const struct cli_command *self);
 int cmd_dockerfile(int argc, char **argv, const struct cli_command *self);
 int cmd_image(int argc, char **argv, const struct cli_command *self);
 int cmd_images(int argc, char **argv, const struct cli_command *self);
@@ -53,5 +54,6 @@ extern const struct cli_command cli_dockerfile_commands[];
 extern const struct cli_command cli_image_commands[];
 extern const char cli_image_usage[];
 extern const char cli_images_usage[];
+extern const char cli_build_usage[];
 
 #endif

@@ -33,6 +33,7 @@
 	"Run `slipway dockerfile SUB --help` for each sub-command's flags.\n"
 
 const struct cli_command cli_commands[] = {
+	{ "build", cmd_build, CLI_NEEDS_STORE, "build an image from a Dockerfile", cli_build_usage },
 	{ "dockerfile", cmd_dockerfile, 0, "parse and plan Dockerfiles", DOCKERFILE_USAGE },
 	{ "image", cmd_image, CLI_NEEDS_STORE, "manage images in the store", cli_image_usage },
 	{ "images", cmd_images, CLI_NEEDS_STORE, "list images", cli_images_usage },
