@@ -240,8 +240,9 @@ static int set_opaque(int pfd, const char *name, const char *path, sw_error **er
 {
 	char proc[4200];
 
+	/* the folder itself: through the magic link; a child: not following it */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d%s%s", pfd, name ? "/" : "", name ? name : "");
-	if (lsetxattr(proc, RT_OVL_OPAQUE, "y", 1, 0) < 0)
+	if ((name ? lsetxattr(proc, RT_OVL_OPAQUE, "y", 1, 0) : setxattr(proc, RT_OVL_OPAQUE, "y", 1, 0)) < 0)
 		return sw_error_set_errno(err, errno, "mark %s opaque", path);
 	return 0;
 }

@@ -10,8 +10,9 @@
  * fixed hostname and /etc/hosts, the host's resolv.conf, mount/pid/uts/ipc
  * namespaces and the host's network unless network_none. The process sees
  * only spec->env (runc adds HOME when it is missing, as Docker does).
- * Exit statuses are runc's: a process killed by signal N shows as 128+N,
- * as in a shell; only a timeout kill is reported as a signal.
+ * runc runs detached under a small subreaper shim (see shim()), so the
+ * process' stdout and stderr share one pipe in order and its real wait
+ * status (exit code or signal) is known.
  *
  * Not here: seccomp (Docker's default profile is not applied), user
  * namespaces, supplementary groups from /etc/group.
@@ -24,10 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -209,20 +210,16 @@ static json_t *mount_obj(const char *dest, const char *type, const char *source,
 	                 strv(opts, SIZE_MAX));
 }
 
+/* RLIMIT_NOFILE for the step: Docker's 1048576, but never above this
+ * process' hard limit (raising it needs CAP_SYS_RESOURCE, which a sandboxed
+ * builder may lack). */
 static uint64_t nofile_limit(void)
 {
 	uint64_t want = 1048576;
-	char buf[32] = { 0 };
-	FILE *f = fopen("/proc/sys/fs/nr_open", "re");
+	struct rlimit rl;
 
-	if (f) {
-		if (fgets(buf, sizeof(buf), f)) {
-			unsigned long long v = strtoull(buf, NULL, 10);
-			if (v > 0 && v < want)
-				want = v;
-		}
-		fclose(f);
-	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		want = rl.rlim_max;
 	return want;
 }
 
@@ -383,18 +380,73 @@ static void runc_quiet(const sw_run_spec *spec, const char *root, const char *ve
 	sw_spawn_result_release(&res);
 }
 
-static __attribute__((noreturn)) void runc_child(const char *const *argv, int outfd)
+/*
+ * The shim, a forked child of the builder: a child subreaper that starts
+ * `runc run --detach` with the output pipe as the process' stdout and
+ * stderr (runc passes detached stdio through, so both streams share one
+ * pipe and keep their order; in the foreground runc would copy them
+ * through two pipes of its own). When runc exits, the container's init is
+ * reparented to the shim, which waits for it and reports its wait status.
+ * Only async-signal-safe calls after fork.
+ */
+struct shim_report {
+	int runc_status; /* runc's wait status */
+	int init_status; /* the process' wait status, when runc started it */
+	int started;
+};
+
+static void write_report(int fd, const struct shim_report *rep)
+{
+	while (write(fd, rep, sizeof(*rep)) < 0 && errno == EINTR)
+		;
+}
+
+static __attribute__((noreturn)) void shim(const char *const *argv, const char *pid_file, int outfd, int repfd)
 {
 	static const char *const envp[] = { RUNC_ENV_PATH, NULL };
-	int devnull = open("/dev/null", O_RDONLY);
+	struct shim_report rep = { 0 };
+	char buf[32];
+	long pid = 0;
+	ssize_t n;
+	int fd;
+	pid_t runc;
 
-	if (devnull >= 0)
-		dup2(devnull, 0);
-	dup2(outfd, 1);
-	dup2(outfd, 2);
-	signal(SIGPIPE, SIG_DFL);
-	execvpe(argv[0], (char *const *)argv, (char *const *)envp);
-	_exit(127);
+	prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	runc = fork();
+	if (runc < 0)
+		_exit(1);
+	if (runc == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		dup2(outfd, 1);
+		dup2(outfd, 2);
+		signal(SIGPIPE, SIG_DFL);
+		execvpe(argv[0], (char *const *)argv, (char *const *)envp);
+		_exit(127);
+	}
+	close(outfd);
+	while (waitpid(runc, &rep.runc_status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(rep.runc_status) && WEXITSTATUS(rep.runc_status) == 0 &&
+	    (fd = open(pid_file, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+			pid = pid * 10 + (buf[i] - '0');
+		if (pid > 0) {
+			while (waitpid((pid_t)pid, &rep.init_status, 0) < 0) {
+				if (errno != EINTR)
+					goto report;
+			}
+			rep.started = 1;
+		}
+	}
+report:
+	write_report(repfd, &rep);
+	while (waitpid(-1, NULL, WNOHANG) > 0) /* orphans of the container */
+		;
+	_exit(0);
 }
 
 static void deliver(const sw_run_spec *spec, int fd, bool *open_)
@@ -442,15 +494,24 @@ static char *runc_log_error(const char *log_path)
 	return msg;
 }
 
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+	p[0] = p[1] = -1;
+}
+
 int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err)
 {
 	const char *root = spec->runc_root ? spec->runc_root : RUNC_ROOT_DEFAULT;
-	cleanup_free char *log_path = NULL, *runc_msg = NULL;
-	int pipefd[2] = { -1, -1 };
+	cleanup_free char *log_path = NULL, *pid_path = NULL, *runc_msg = NULL;
+	int outp[2] = { -1, -1 }, repp[2] = { -1, -1 };
+	struct shim_report rep = { 0 };
 	char id[64];
 	long long deadline, kill_deadline = 0;
-	bool out_open = true, exited = false;
-	int status = 0, pidfd, r;
+	bool out_open = true, rep_open = true, reported = false;
+	int status = 0, r;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
@@ -466,43 +527,54 @@ int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err
 	if ((r = prepare_rootfs(spec, err)) < 0 || (r = write_bundle(spec, id, err)) < 0)
 		return sw_error_wrap(err, "prepare container %s", id);
 	log_path = sw_xasprintf("%s/runc.log", spec->bundle_dir);
+	pid_path = sw_xasprintf("%s/init.pid", spec->bundle_dir);
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return sw_error_set_errno(err, errno, "run: pipe");
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(repp, O_CLOEXEC) < 0) {
+		int e = errno;
+		close_pair(outp);
+		close_pair(repp);
+		return sw_error_set_errno(err, e, "run: pipe");
+	}
 	{
 		const char *argv[] = { runc_bin(spec), "--root", root, "--log", log_path, "--log-format", "json",
-		                       "run", "--bundle", spec->bundle_dir, id, NULL };
+		                       "run", "--detach", "--pid-file", pid_path, "--bundle", spec->bundle_dir, id,
+		                       NULL };
 		pid = fork();
-		if (pid == 0)
-			runc_child(argv, pipefd[1]);
+		if (pid == 0) {
+			close(outp[0]);
+			close(repp[0]);
+			shim(argv, pid_path, outp[1], repp[1]);
+		}
 	}
 	if (pid < 0) {
 		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
+		close_pair(outp);
+		close_pair(repp);
 		return sw_error_set_errno(err, e, "run: fork");
 	}
-	close(pipefd[1]);
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	close(outp[1]);
+	close(repp[1]);
+	fcntl(outp[0], F_SETFL, O_NONBLOCK);
 	deadline = spec->timeout_ms > 0 ? now_ms() + spec->timeout_ms : 0;
 
-	/* stream until runc exits (and its pipe drains), or the deadline */
-	while (!exited || out_open) {
+	/* stream until the shim reports (and the output drains), or the
+	 * deadline passes */
+	while (rep_open || out_open) {
 		struct pollfd pfd[2];
 		nfds_t n = 0;
 		int timeout = -1;
 		long long now = now_ms();
 
 		if (out_open)
-			pfd[n++] = (struct pollfd){ pipefd[0], POLLIN, 0 };
-		if (!exited && pidfd >= 0)
-			pfd[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
-		if (exited) {
+			pfd[n++] = (struct pollfd){ outp[0], POLLIN, 0 };
+		if (rep_open)
+			pfd[n++] = (struct pollfd){ repp[0], POLLIN, 0 };
+		if (!rep_open) {
 			timeout = 1000; /* the container is gone: what is left drains now */
 		} else if (kill_deadline) {
 			if (now >= kill_deadline) {
-				kill(pid, SIGKILL); /* runc itself does not answer */
+				kill(pid, SIGKILL); /* neither runc nor the shim answers */
+				runc_quiet(spec, root, "kill", id, NULL);
 				kill_deadline = now + KILL_GRACE_MS;
 			}
 			timeout = (int)(kill_deadline - now);
@@ -515,28 +587,31 @@ int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err
 			}
 			timeout = (int)(deadline - now);
 		}
-		if (pidfd < 0 && !out_open)
-			break;
 		r = poll(pfd, n, timeout);
 		if (r < 0 && errno != EINTR)
 			break;
-		if (r == 0 && exited)
+		if (r == 0 && !rep_open)
 			break;
 		for (nfds_t i = 0; i < n; i++) {
 			if (!pfd[i].revents)
 				continue;
-			if (pfd[i].fd == pipefd[0])
-				deliver(spec, pipefd[0], &out_open);
-			else
-				exited = true;
+			if (pfd[i].fd == outp[0]) {
+				deliver(spec, outp[0], &out_open);
+			} else {
+				ssize_t got = read(repp[0], &rep, sizeof(rep));
+				if (got < 0 && errno == EINTR)
+					continue;
+				reported = got == (ssize_t)sizeof(rep);
+				rep_open = false;
+			}
 		}
 	}
-	if (pidfd >= 0)
-		close(pidfd);
-	close(pipefd[0]);
+	close(outp[0]);
+	close(repp[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	/* `runc run` deletes the container when it ends; make sure of it */
+	/* a detached container stays until deleted; this also ends any
+	 * process left when the shim was killed */
 	runc_quiet(spec, root, "delete", id, "-f");
 
 	if (res->timed_out) {
@@ -544,12 +619,20 @@ int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err
 		res->term_signal = SIGKILL;
 		return 0;
 	}
-	if (WIFSIGNALED(status))
-		return sw_error_set(err, SW_EFAIL, "runc was killed by signal %d", WTERMSIG(status));
-	res->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (res->exit_code == 127 && access(log_path, F_OK) < 0)
-		return sw_error_set(err, SW_ENOTFOUND, "%s: the OCI runtime is not installed", runc_bin(spec));
-	if (res->exit_code != 0 && (runc_msg = runc_log_error(log_path)))
-		return sw_error_set(err, SW_EFAIL, "%s: %s", runc_bin(spec), runc_msg);
+	if (!reported)
+		return sw_error_set(err, SW_EFAIL, "container %s: the runtime shim ended without a report", id);
+	if (!rep.started) {
+		if (WIFEXITED(rep.runc_status) && WEXITSTATUS(rep.runc_status) == 127 && access(log_path, F_OK) < 0)
+			return sw_error_set(err, SW_ENOTFOUND, "%s: the OCI runtime is not installed", runc_bin(spec));
+		runc_msg = runc_log_error(log_path);
+		return sw_error_set(err, SW_EFAIL, "%s: %s", runc_bin(spec),
+		                    runc_msg ? runc_msg : "the container did not start");
+	}
+	if (WIFSIGNALED(rep.init_status)) {
+		res->exit_code = -1;
+		res->term_signal = WTERMSIG(rep.init_status);
+	} else {
+		res->exit_code = WEXITSTATUS(rep.init_status);
+	}
 	return 0;
 }

@@ -111,10 +111,8 @@ typedef struct sw_run_spec {
 } sw_run_spec;
 
 typedef struct sw_run_result {
-	int exit_code;       /* -1 when killed on timeout; a signal N that
-	                        ended the process otherwise shows as 128+N
-	                        (runc reports it so, as a shell does) */
-	int term_signal;     /* SIGKILL on timeout, else 0 */
+	int exit_code;       /* -1 when killed by a signal */
+	int term_signal;     /* that signal (SIGKILL on timeout), else 0 */
 	bool timed_out;
 } sw_run_result;
 
