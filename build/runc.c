@@ -494,6 +494,18 @@ static char *runc_log_error(const char *log_path)
 	return msg;
 }
 
+/* Leaves bundle_dir empty again, for its owner to remove. runc.log is
+ * read first when runc failed. */
+static void clean_bundle(const char *dir)
+{
+	static const char *const files[] = { "config.json", "hosts", "resolv.conf", "init.pid" };
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(*files); i++) {
+		cleanup_free char *p = sw_xasprintf("%s/%s", dir, files[i]);
+		unlink(p);
+	}
+}
+
 static void close_pair(int p[2])
 {
 	for (int i = 0; i < 2; i++)
@@ -613,8 +625,10 @@ int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err
 	/* a detached container stays until deleted; this also ends any
 	 * process left when the shim was killed */
 	runc_quiet(spec, root, "delete", id, "-f");
+	clean_bundle(spec->bundle_dir);
 
 	if (res->timed_out) {
+		unlink(log_path);
 		res->exit_code = -1;
 		res->term_signal = SIGKILL;
 		return 0;
@@ -625,9 +639,11 @@ int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err
 		if (WIFEXITED(rep.runc_status) && WEXITSTATUS(rep.runc_status) == 127 && access(log_path, F_OK) < 0)
 			return sw_error_set(err, SW_ENOTFOUND, "%s: the OCI runtime is not installed", runc_bin(spec));
 		runc_msg = runc_log_error(log_path);
+		unlink(log_path);
 		return sw_error_set(err, SW_EFAIL, "%s: %s", runc_bin(spec),
 		                    runc_msg ? runc_msg : "the container did not start");
 	}
+	unlink(log_path);
 	if (WIFSIGNALED(rep.init_status)) {
 		res->exit_code = -1;
 		res->term_signal = WTERMSIG(rep.init_status);

@@ -102,7 +102,8 @@ typedef struct sw_run_spec {
 	const sw_run_mount *mounts;
 	size_t nmounts;
 	int timeout_ms;              /* 0: none */
-	const char *bundle_dir;      /* empty folder for config.json (caller owns) */
+	const char *bundle_dir;      /* empty folder for config.json (caller owns;
+	                                left empty again when the run ends) */
 	/* every chunk of stdout+stderr, as it arrives */
 	void (*output)(const char *data, size_t len, void *payload);
 	void *payload;

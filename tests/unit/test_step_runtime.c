@@ -291,6 +291,8 @@ static void collect(const char *data, size_t len, void *payload)
 	sw_buf_add(payload, data, len, NULL);
 }
 
+static size_t count_entries(const char *dir);
+
 static const char *const test_env[] = { "PATH=/bin:/usr/bin", "FOO=bar baz", NULL };
 
 static void run_sh(const char *rootfs, const char *script, bool net_none, int timeout_ms, sw_run_result *res,
@@ -307,6 +309,7 @@ static void run_sh(const char *rootfs, const char *script, bool net_none, int ti
 
 	new_dir(bundle, sizeof(bundle), "bundle");
 	expect_ok(sw_run_container(&spec, res, &err), err);
+	assert_int_equal(count_entries(bundle), 0); /* left empty for its owner */
 	assert_int_equal(runc_containers(false), 0);
 	assert_int_equal(leftover_cgroups(), 0);
 }
