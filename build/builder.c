@@ -75,9 +75,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-static void rm_tree(const char *path)
+void builder_rm_tree(const char *path)
 {
-	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	(void)nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 int builder_mount(struct builder *b, const struct blayer *layers, size_t n, sw_rootfs **out, sw_error **err)
@@ -94,7 +94,7 @@ int builder_mount(struct builder *b, const struct blayer *layers, size_t n, sw_r
 	if ((r = builder_tmpdir(b, &wd, err)) < 0)
 		return r;
 	if ((r = sw_rootfs_mount(out, wd, lowers, n, err)) < 0) {
-		rm_tree(wd);
+		builder_rm_tree(wd);
 		return r;
 	}
 	return 0;
@@ -208,7 +208,7 @@ int builder_fs_step(struct builder *b, struct bstage *st, const sw_df_step *s, c
 				if (r == 0)
 					r = write_layer(b, layer, &e, err);
 			}
-			rm_tree(tmp);
+			builder_rm_tree(tmp);
 		} else {
 			if ((r = builder_mount(b, st->layers, st->nlayers, &rf, err)) < 0)
 				goto out;

@@ -59,6 +59,8 @@ struct builder {
 /* ---- builder.c ---------------------------------------------------------- */
 
 void builder_output(struct builder *b, const char *data, size_t len);
+/* rm -rf of a folder the builder made (temp folders, bundles). */
+void builder_rm_tree(const char *path);
 /* A temp folder under STATE/build (caller removes it). */
 int builder_tmpdir(struct builder *b, char **out, sw_error **err);
 /* Mounts an overlay over the layers of a stage (read the merged dir; free

@@ -466,11 +466,8 @@ static int run_change(struct builder *b, struct bstage *st, const sw_df_step *s,
 		};
 		r = sw_run_container(&spec, &res, err);
 	}
-	if (bundle) {
-		cleanup_free char *cfg = sw_xasprintf("%s/config.json", bundle);
-		unlink(cfg);
-		rmdir(bundle);
-	}
+	if (bundle)
+		builder_rm_tree(bundle);
 	for (size_t i = 0; env && i < nenv; i++)
 		explicit_bzero(env[i], strlen(env[i]));
 	for (size_t i = 0; i < c->noverlays; i++)
@@ -478,13 +475,10 @@ static int run_change(struct builder *b, struct bstage *st, const sw_df_step *s,
 	c->noverlays = 0;
 	for (size_t i = 0; i < c->nremove; i++) {
 		struct stat sb;
-		if (lstat(c->remove[i], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			cleanup_free char *f = sw_xasprintf("%s/script", c->remove[i]);
-			unlink(f);
-			rmdir(c->remove[i]);
-		} else {
+		if (lstat(c->remove[i], &sb) == 0 && S_ISDIR(sb.st_mode))
+			builder_rm_tree(c->remove[i]);
+		else
 			unlink(c->remove[i]);
-		}
 	}
 	for (size_t i = 0; i < c->nlocks; i++)
 		close(c->locks[i]);
