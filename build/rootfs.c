@@ -183,7 +183,7 @@ int rootfs_mount_impl(sw_rootfs **out, const char *workdir, const char *const *l
                       bool legacy, sw_error **err)
 {
 	cleanup_free const char **tops = NULL;
-	sw_rootfs *r;
+	sw_rootfs *r = NULL;
 	size_t n;
 	int ret;
 
