@@ -7,7 +7,8 @@
  * directory-skip question for their parents. Invariants checked besides
  * memory errors: *err set if and only if a call failed; a cleaned pattern
  * reads back as itself; a pattern with no special characters excludes the
- * path it spells.
+ * path it spells; when the skip helper says an excluded folder may be
+ * skipped, nothing below it is re-included.
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -35,6 +36,54 @@ static const char *const fixed_paths[] = {
 	"..", "../x", "/abs", ".", "", "a//b/./c/..",
 };
 
+/* A name that stays below the folder it is joined to: no empty, "." or
+ * ".." elements, not absolute. */
+static bool stays_below(const char *p)
+{
+	for (const char *e = p;;) {
+		const char *slash = strchr(e, '/');
+		size_t n = slash ? (size_t)(slash - e) : strlen(e);
+		if (n == 0 || (n == 1 && e[0] == '.') || (n == 2 && e[0] == '.' && e[1] == '.'))
+			return false;
+		if (!slash)
+			return true;
+		e = slash + 1;
+	}
+}
+
+/* When the skip helper says an excluded folder holds no exceptions, no
+ * path below it may come out included: try names the patterns suggest. */
+static void check_skip(const sw_ignore *ig, const char *dir)
+{
+	size_t n = sw_ignore_count(ig) < 8 ? sw_ignore_count(ig) : 8;
+
+	for (size_t i = 0; i < n + 2; i++) {
+		const char *cands[2];
+		if (i >= n) {
+			cands[0] = i == n ? "a" : "keep/x";
+			cands[1] = NULL;
+		} else {
+			cands[0] = sw_ignore_pattern(ig, i, NULL);
+			cands[1] = strrchr(cands[0], '/');
+			if (cands[1])
+				cands[1]++;
+		}
+		for (int k = 0; k < 2 && cands[k]; k++) {
+			if (!stays_below(cands[k]))
+				continue;
+			size_t len = strlen(dir) + strlen(cands[k]) + 2;
+			char *child = malloc(len);
+			bool ex = true;
+			if (!child)
+				abort();
+			snprintf(child, len, "%s/%s", dir, cands[k]);
+			if (sw_ignore_match(ig, child, &ex, NULL) == 0 && !ex)
+				broken("skip helper said no exceptions below an excluded folder", child);
+			free(child);
+		}
+	}
+}
+
 static void match_one(const sw_ignore *ig, const char *path)
 {
 	bool ex = false;
@@ -44,10 +93,10 @@ static void match_one(const sw_ignore *ig, const char *path)
 	if ((r < 0) != (err != NULL))
 		broken("sw_ignore_match error contract", path);
 	sw_error_free(err);
-	if (r == 0 && ex) {
-		/* a walker standing on it may ask whether to descend */
-		(void)sw_ignore_dir_may_have_exceptions(ig, path);
-	}
+	/* a walker standing on an excluded folder asks whether to descend */
+	if (r == 0 && ex && !sw_ignore_dir_may_have_exceptions(ig, path) &&
+	    sw_ignore_count(ig) <= 16) /* the check costs paths x patterns */
+		check_skip(ig, path);
 }
 
 /* Patterns that a second read would rightly treat differently are skipped:
@@ -110,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (size_t i = 0; i < sizeof(fixed_paths) / sizeof(fixed_paths[0]); i++)
 		match_one(ig, fixed_paths[i]);
-	for (size_t i = 0; i < sw_ignore_count(ig) && i < 64; i++) {
+	for (size_t i = 0; i < sw_ignore_count(ig) && i < 32; i++) {
 		bool exception = false;
 		const char *p = sw_ignore_pattern(ig, i, &exception);
 		match_one(ig, p);
