@@ -18,11 +18,8 @@ for tool in umoci skopeo oci-image-tool tar python3; do
 		exit 77
 	fi
 done
-busybox=""
-for p in /bin/busybox /usr/bin/busybox; do
-	if [ -x "$p" ] && ! ldd "$p" >/dev/null 2>&1; then busybox=$p; break; fi
-done
-if [ -z "$busybox" ]; then
+rootfs_sh="$(cd "$(dirname "$0")/../.." && pwd)/examples/base/busybox-rootfs.sh"
+if ! [ -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
 	echo "SKIP: no static busybox (install busybox-static)"
 	exit 77
 fi
@@ -44,14 +41,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }
 
 # ---- a busybox root filesystem tar ------------------------------------------
-mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp"
-cp "$busybox" "$tmp/rootfs/bin/busybox"
-for applet in sh echo cat ls env id true false; do
-	ln -s busybox "$tmp/rootfs/bin/$applet"
-done
-echo "root:x:0:0:root:/root:/bin/sh" >"$tmp/rootfs/etc/passwd"
-chmod 1777 "$tmp/rootfs/tmp"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" .
+"$rootfs_sh" "$tmp/rootfs" "$tmp/rootfs.tar"
 gzip -n -c "$tmp/rootfs.tar" >"$tmp/rootfs.tar.gz"
 
 st="$tmp/state"
@@ -117,7 +107,7 @@ else
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
-c["process"]["args"] = ["/bin/sh", "-c", "echo hello from $(cat /etc/passwd | cut -d: -f1)"]
+c["process"]["args"] = ["/bin/sh", "-c", "echo hello from $(head -n 1 /etc/passwd | cut -d: -f1)"]
 c["process"]["terminal"] = False
 json.dump(c, open(p, "w"))
 EOF
