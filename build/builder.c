@@ -4,7 +4,8 @@
  *
  * A stage starts from scratch, an image of the store or an earlier stage
  * (ONBUILD triggers of a base image are spliced in after its FROM and
- * planned like any instruction). Metadata steps change the config;
+ * planned like any instruction). Metadata steps change the config
+ * (WORKDIR also makes its folder, in a layer of its own, as BuildKit does);
  * filesystem steps go through builder_fs_step: cache lookup, else an
  * overlay over the stage's layers (or an empty folder for COPY --link),
  * the change, the diff as one layer. Tags are written last, so a failed
@@ -312,6 +313,45 @@ static int meta_step(struct builder *b, struct bstage *bs, const sw_df_step *s, 
 	return sw_image_config_add_history(bs->config, NULL, by, HISTORY_COMMENT, b->o->epoch, true, err);
 }
 
+/* WORKDIR: the folder is made in the step's own layer, as BuildKit does
+ * (mkdir -p, 0755, created folders owned by the stage's USER); an existing
+ * folder gives no layer. */
+static int workdir_change(struct builder *b, struct bstage *st, const sw_df_step *s, const char *root,
+                          void *payload, sw_error **err)
+{
+	const char *wd = bcfg_get_string(st->config, "WorkingDir");
+	const char *user = bcfg_get_string(st->config, "User");
+	cleanup_close int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct bwriter w = { .rootfd = rootfd };
+
+	(void)b;
+	(void)s;
+	(void)payload;
+	if (rootfd < 0)
+		return sw_error_set_errno(err, errno, "open %s", root);
+	if (user && *user && sw_rootfs_lookup_user(root, user, &w.uid, &w.gid, err) < 0)
+		return sw_error_wrap(err, "USER %s", user);
+	return bw_mkdir_p(&w, wd, err);
+}
+
+static int workdir_step(struct builder *b, struct bstage *bs, const sw_df_step *s, sw_error **err)
+{
+	const char *wd, *user;
+	cleanup_free char *text = NULL;
+	char key[SW_DIGEST_LEN + 1];
+	int r;
+
+	wd = s->workdir ? s->workdir : s->nargs ? s->args[0] : "/";
+	if (!strcmp(wd, "/"))
+		return meta_step(b, bs, s, err);
+	if ((r = bcfg_apply(bs, s, err)) < 0)
+		return r;
+	user = bcfg_get_string(bs->config, "User");
+	text = sw_xasprintf("WORKDIR\n%s\nuser=%s\n", wd, user ? user : "");
+	bcache_key(key, bs->chain, text, strlen(text));
+	return builder_fs_step(b, bs, s, key, false, workdir_change, NULL, err);
+}
+
 static int run_stage(struct builder *b, struct bstage *bs, size_t stage_no, size_t nstages, sw_error **err)
 {
 	const sw_df_stage *st = bs->st;
@@ -350,6 +390,9 @@ static int run_stage(struct builder *b, struct bstage *bs, size_t stage_no, size
 		case SW_DF_COPY:
 		case SW_DF_ADD:
 			r = bcopy_step(b, bs, s, err);
+			break;
+		case SW_DF_WORKDIR:
+			r = workdir_step(b, bs, s, err);
 			break;
 		default:
 			r = meta_step(b, bs, s, err);
@@ -503,10 +546,15 @@ int sw_build(sw_image_store *store, const char *state_dir, const sw_build_opts *
 	struct builder b = { .o = opts, .store = store, .state_dir = state_dir, .ctxfd = -1 };
 	sw_df_file *f = NULL;
 	cleanup_free char *ignore_path = NULL;
-	char real[PATH_MAX];
+	char real[PATH_MAX], state_real[PATH_MAX];
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	/* runc resolves a relative rootfs against the bundle: keep paths absolute */
+	if (!realpath(state_dir, state_real))
+		return sw_error_set_errno(err, errno, "state dir %s", state_dir);
+	b.state_dir = state_real;
+	state_dir = state_real;
 	if (!realpath(opts->context_dir, real))
 		return sw_error_set_errno(err, errno, "build context %s", opts->context_dir);
 	b.ctx_dir = sw_xstrdup(real);

@@ -238,8 +238,7 @@ char *bcfg_created_by(const sw_df_step *s)
 	(void)sw_buf_addstr(&b, s->keyword, NULL);
 	switch (s->kind) {
 	case SW_DF_RUN:
-		(void)sw_buf_addc(&b, ' ', NULL);
-		run_text(&b, s);
+		run_text(&b, s); /* its words bring their own separating space */
 		(void)sw_buf_addstr(&b, " # buildkit", NULL);
 		break;
 	case SW_DF_COPY:

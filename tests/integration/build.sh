@@ -112,7 +112,9 @@ assert hc["Test"][0] == "CMD-SHELL" and hc["Interval"] == 10 * 10**9 and hc["Ret
 h = [x for x in c["history"] if x.get("created_by", "").startswith("COPY")]
 assert h and h[0]["created_by"].endswith("# buildkit") and not h[0].get("empty_layer"), h
 assert all(x.get("empty_layer") for x in c["history"] if x.get("created_by", "").startswith(("ENV", "EXPOSE", "USER", "CMD"))), c["history"]
-assert len(c["rootfs"]["diff_ids"]) == 3, c["rootfs"]
+# the base, WORKDIR /app (its own layer, as BuildKit makes it), two COPYs
+assert len(c["rootfs"]["diff_ids"]) == 4, c["rootfs"]
+assert not [x for x in c["history"] if x.get("created_by") == "WORKDIR /app"][0].get("empty_layer"), c["history"]
 PY
 umoci unpack --image "$tmp/oci-hello:hello:1" "$tmp/bundle-hello" >/dev/null || fail "umoci unpack hello"
 [ "$(stat -c %a "$tmp/bundle-hello/rootfs/app/app.sh")" = 755 ] || fail "--chmod=0755 not applied"
