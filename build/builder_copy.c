@@ -24,6 +24,7 @@
 #include "builder_int.h"
 #include "slipway/buf.h"
 #include "slipway/cleanup.h"
+#include "slipway/digest.h"
 #include "slipway/mem.h"
 #include "slipway/path.h"
 
@@ -65,7 +66,9 @@ bool bw_is_dir(const struct bwriter *w, const char *path)
 	return dir;
 }
 
-int bw_mkdir_p(const struct bwriter *w, const char *path, sw_error **err)
+#define BW_MAX_LINKS 40
+
+static int mkdir_p(const struct bwriter *w, const char *path, int links, sw_error **err)
 {
 	cleanup_free char *clean = sw_path_clean(path);
 	size_t n = strlen(clean);
@@ -78,8 +81,22 @@ int bw_mkdir_p(const struct bwriter *w, const char *path, sw_error **err)
 		if (!bw_is_dir(w, clean)) {
 			cleanup_free char *name = NULL;
 			cleanup_close int pfd = open_parent(w, clean, &name, err);
+			char target[4096];
+			ssize_t k;
 			if (pfd < 0)
 				return sw_error_code(*err);
+			/* a dangling symlink: make its target, resolved in the root
+			 * (as a chroot would), never outside it */
+			if ((k = readlinkat(pfd, name, target, sizeof(target) - 1)) >= 0) {
+				cleanup_free char *dir = sw_xstrdup(clean), *next = NULL;
+				if (links >= BW_MAX_LINKS)
+					return sw_error_set(err, SW_EINVALID, "mkdir %s: too many levels of symbolic links", path);
+				target[k] = 0;
+				*strrchr(dir, '/') = 0;
+				clean[i] = save;
+				next = sw_xasprintf("%s/%s%s", target[0] == '/' ? "" : dir, target, clean + i);
+				return mkdir_p(w, next, links + 1, err);
+			}
 			if (mkdirat(pfd, name, 0755) < 0)
 				return sw_error_set_errno(err, errno, "mkdir %s", clean);
 			if (fchownat(pfd, name, w->uid, w->gid, AT_SYMLINK_NOFOLLOW) < 0)
@@ -88,6 +105,11 @@ int bw_mkdir_p(const struct bwriter *w, const char *path, sw_error **err)
 		clean[i] = save;
 	}
 	return 0;
+}
+
+int bw_mkdir_p(const struct bwriter *w, const char *path, sw_error **err)
+{
+	return mkdir_p(w, path, 0, err);
 }
 
 int bw_dir(const struct bwriter *w, const char *path, mode_t mode, uid_t uid, gid_t gid, sw_error **err)
@@ -211,8 +233,12 @@ struct copy_ctx {
 	char **items;          /* context sources (glob results); --from: patterns */
 	size_t nitems;
 	bool wildcard;
-	int *url_fds;          /* ADD URL downloads, by source index (-1 none) */
+	int *url_fds;          /* ADD URL downloads, by source index (-1: not
+	                          fetched yet, or not a URL) */
 	int64_t *url_sizes;
+	sw_rootfs *from;       /* --from: the stage or image, mounted */
+	int from_fd;
+	sw_ignore *exclude;    /* --exclude, for --from */
 	/* while copying */
 	struct bwriter w;
 	bool has_chown;
@@ -235,6 +261,10 @@ static void copy_ctx_release(struct copy_ctx *c)
 	free(c->url_fds);
 	free(c->url_sizes);
 	free(c->base);
+	if (c->from_fd >= 0)
+		close(c->from_fd);
+	sw_rootfs_free(c->from);
+	sw_ignore_free(c->exclude);
 }
 
 static const char *base_name(const char *p)
@@ -375,8 +405,13 @@ static int copy_change(struct builder *b, struct bstage *st, const sw_df_step *s
 	}
 	/* downloads */
 	for (size_t i = 0; c->url_fds && i + 1 < s->nargs; i++) {
-		if (c->url_fds[i] < 0)
+		char digest[SW_DIGEST_LEN + 1];
+		if (!badd_is_url(s->args[i]))
 			continue;
+		/* with --checksum the key did not need the download: fetch it now */
+		if (c->url_fds[i] < 0 &&
+		    badd_fetch(&c->url_fds[i], &c->url_sizes[i], b->work_dir, s->args[i], s->checksum, digest, err) < 0)
+			return sw_error_code(*err);
 		const char *u = s->args[i], *q = strpbrk(u, "?#");
 		cleanup_free char *upath = q ? sw_xstrndup(u, (size_t)(q - u)) : sw_xstrdup(u);
 		const char *after = strstr(upath, "://"), *slash = after ? strchr(after + 3, '/') : NULL;
@@ -414,58 +449,65 @@ static int copy_change(struct builder *b, struct bstage *st, const sw_df_step *s
 		return r;
 	}
 
-	/* --from: the named stage or image, resolved in its own root */
-	sw_rootfs *from = NULL;
-	sw_ignore *ex = NULL;
-	cleanup_close int ffd = -1;
-	char **patterns = c->items, **found = NULL;
-	size_t npatterns = c->nitems, nfound = 0;
-	if ((r = builder_mount_ref(b, s->from_kind, s->from_stage, s->from, &from, err)) < 0)
-		return sw_error_wrap(err, "--from=%s", s->from);
-	ffd = open(sw_rootfs_path(from), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (ffd < 0) {
-		sw_rootfs_free(from);
-		return sw_error_set_errno(err, errno, "open %s", sw_rootfs_path(from));
-	}
-	struct bwalk src = { .rootfd = ffd, .resolve = SW_RESOLVE_IN_ROOT };
+	/* --from: the sources from_sources selected in the stage or image */
+	struct bwalk src = { .rootfd = c->from_fd, .resolve = SW_RESOLVE_IN_ROOT, .exclude = c->exclude };
+	c->keep_owner = true;
+	return copy_from_tree(c, &src, err);
+}
+
+/*
+ * --from: mounts the stage or image, selects the sources in its root and
+ * adds their content hash to the key, as BuildKit does: what the step
+ * copies decides, not the stage's identity, so a change in the stage that
+ * does not touch them keeps the step cached. The mount stays for the copy.
+ */
+static int from_sources(struct builder *b, struct copy_ctx *c, sw_buf *key, sw_error **err)
+{
+	const sw_df_step *s = c->s;
+	char content[SW_DIGEST_LEN + 1];
+	sw_sha256 *h = NULL;
+	int r;
+
 	if (s->nexcludes) {
 		sw_buf t = SW_BUF_INIT(0);
 		for (size_t i = 0; i < s->nexcludes; i++)
 			(void)sw_buf_printf(&t, NULL, "%s\n", s->excludes[i]);
-		r = sw_ignore_parse(&ex, "--exclude", t.data, t.len, err);
+		r = sw_ignore_parse(&c->exclude, "--exclude", t.data, t.len, err);
 		sw_buf_release(&t);
-		src.exclude = ex;
+		if (r < 0)
+			return r;
 	}
-	for (size_t i = 0; r == 0 && i < npatterns; i++) {
+	if ((r = builder_mount_ref(b, s->from_kind, s->from_stage, s->from, &c->from, err)) < 0)
+		return sw_error_wrap(err, "--from=%s", s->from);
+	c->from_fd = open(sw_rootfs_path(c->from), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->from_fd < 0)
+		return sw_error_set_errno(err, errno, "open %s", sw_rootfs_path(c->from));
+	struct bwalk src = { .rootfd = c->from_fd, .resolve = SW_RESOLVE_IN_ROOT, .exclude = c->exclude };
+	h = sw_sha256_new();
+	for (size_t i = 0; r == 0 && i + 1 < s->nargs; i++) {
 		char **g = NULL;
 		size_t ng = 0;
-		if ((r = bctx_glob(&g, &ng, &src, patterns[i], err)) < 0)
+		(void)sw_buf_printf(key, NULL, "src=%s\n", s->args[i]);
+		if ((r = bctx_glob(&g, &ng, &src, s->args[i], err)) < 0)
 			break;
-		if (!ng) {
-			r = sw_error_set(err, SW_ENOTFOUND, "%s: not found in %s", patterns[i], s->from);
-			break;
-		}
+		if (!ng)
+			r = sw_error_set(err, SW_ENOTFOUND, "%s: not found in %s", s->args[i], s->from);
 		for (size_t k = 0; k < ng; k++) {
-			found = sw_xreallocarray(found, nfound + 2, sizeof(char *));
-			found[nfound++] = g[k];
-			found[nfound] = NULL;
+			if (r == 0)
+				r = bctx_hash(&src, g[k], h, err);
+			c->items = sw_xreallocarray(c->items, c->nitems + 2, sizeof(char *));
+			c->items[c->nitems++] = g[k];
+			c->items[c->nitems] = NULL;
 		}
 		free(g);
 	}
-	if (r == 0 && (nfound + s->ninlines > 1) && !c->dest_dir)
+	if (r == 0 && c->nitems + s->ninlines > 1 && !c->dest_dir)
 		r = sw_error_set(err, SW_EINVALID, "When using %s with more than one source file, the destination must be a directory and end with a /",
 		                 s->keyword);
-	if (r == 0) {
-		c->items = found;
-		c->nitems = nfound;
-		c->keep_owner = true;
-		r = copy_from_tree(c, &src, err);
-		c->items = patterns;
-		c->nitems = npatterns;
-	}
-	sw_strv_free(found);
-	sw_ignore_free(ex);
-	sw_rootfs_free(from);
+	sw_sha256_final(h, content);
+	sw_sha256_free(h);
+	if (r == 0)
+		(void)sw_buf_printf(key, NULL, "from-content=%s\n", content);
 	return r;
 }
 
@@ -486,10 +528,10 @@ static int parse_chmod(struct copy_ctx *c, const char *spec, sw_error **err)
 
 int bcopy_step(struct builder *b, struct bstage *st, const sw_df_step *s, sw_error **err)
 {
-	struct copy_ctx c = { .s = s, .add = s->kind == SW_DF_ADD };
+	struct copy_ctx c = { .s = s, .add = s->kind == SW_DF_ADD, .from_fd = -1 };
 	sw_buf key = SW_BUF_INIT(0);
 	sw_sha256 *h = NULL;
-	char kd[SW_DIGEST_LEN + 1], ref[SW_DIGEST_LEN + 1];
+	char kd[SW_DIGEST_LEN + 1];
 	const char *dest, *wd = bcfg_get_string(st->config, "WorkingDir");
 	size_t nsrc;
 	int r = 0;
@@ -522,14 +564,8 @@ int bcopy_step(struct builder *b, struct bstage *st, const sw_df_step *s, sw_err
 		                    s->inlines[i].data);
 
 	if (s->from_kind != SW_DF_REF_NONE) {
-		if ((r = builder_ref_key(b, s->from_kind, s->from_stage, s->from, ref, err)) < 0)
+		if ((r = from_sources(b, &c, &key, err)) < 0)
 			goto out;
-		(void)sw_buf_printf(&key, NULL, "from=%s\n", ref);
-		c.items = sw_xcalloc(s->nargs, sizeof(char *));
-		for (size_t i = 0; i + 1 < s->nargs; i++) {
-			c.items[c.nitems++] = sw_xstrdup(s->args[i]);
-			(void)sw_buf_printf(&key, NULL, "src=%s\n", s->args[i]);
-		}
 	} else {
 		struct bwalk src = { .rootfd = b->ctxfd, .resolve = SW_RESOLVE_BENEATH, .ignore = b->ignore };
 		size_t nfound = 0;
@@ -544,9 +580,17 @@ int bcopy_step(struct builder *b, struct bstage *st, const sw_df_step *s, sw_err
 					for (size_t k = 0; k < s->nargs; k++)
 						c.url_fds[k] = -1;
 				}
-				if ((r = badd_fetch(&c.url_fds[i], &c.url_sizes[i], b->work_dir, p, s->checksum, digest, err)) < 0)
+				/* BuildKit: with --checksum the checksum is the key, and a
+				 * hit needs no download; without, the content is */
+				if (s->checksum && !sw_digest_valid(s->checksum)) {
+					r = sw_error_set(err, SW_EINVALID, "--checksum=%s: expected sha256:<64 hex digits>",
+					                 s->checksum);
 					goto out;
-				(void)sw_buf_printf(&key, NULL, "url=%s %s\n", p, digest);
+				}
+				if (!s->checksum &&
+				    (r = badd_fetch(&c.url_fds[i], &c.url_sizes[i], b->work_dir, p, NULL, digest, err)) < 0)
+					goto out;
+				(void)sw_buf_printf(&key, NULL, "url=%s %s\n", p, s->checksum ? s->checksum : digest);
 				nfound++;
 				continue;
 			}

@@ -490,7 +490,8 @@ static int run_change(struct builder *b, struct bstage *st, const sw_df_step *s,
 		free(b->fail_output);
 		b->fail_output = last_lines(&c->tail);
 		if (res.timed_out)
-			return sw_error_set(err, SW_EFAIL, "timed out after %.3gs", b->o->timeout_ms / 1000.0);
+			return sw_error_set(err, SW_EFAIL, "timed out after %.3gs (--timeout); the container was killed",
+			                    b->o->timeout_ms / 1000.0);
 		if (res.exit_code < 0)
 			return sw_error_set(err, SW_EFAIL, "killed by signal %d", res.term_signal);
 		return sw_error_set(err, SW_EFAIL, "exit code %d", res.exit_code);
