@@ -503,7 +503,8 @@ static int check_staged_image(struct staged *g, const sw_descriptor *md, json_t 
 			                    (long long)size, (long long)ld.size);
 		if (!strcmp(ld.media_type, SW_MT_OCI_LAYER_GZIP) || !strcmp(ld.media_type, SW_MT_OCI_LAYER) ||
 		    !strcmp(ld.media_type, SW_MT_OCI_LAYER_ZSTD) || !strcmp(ld.media_type, SW_MT_DOCKER_LAYER_GZIP)) {
-			if ((r = layer_decompress(g->st, &ld, json_string_value(json_array_get(ids, i)), null, &size, err)) < 0)
+			if ((r = layer_decompress(g->st, &ld, json_string_value(json_array_get(ids, i)), null, &size, err)) < 0 ||
+			    (r = layer_check_tar(g->st, &ld, err)) < 0)
 				return sw_error_wrap(err, "image %s", md->digest);
 		}
 		json_object_set_new(reach, ld.digest, json_true());

@@ -62,5 +62,9 @@ int layer_recompress(sw_image_store *s, int fd, const char *what, const char *ex
  * against diff_id; returns the number of bytes in *size. */
 int layer_decompress(sw_image_store *s, const sw_descriptor *blob, const char *diff_id, int outfd,
                      int64_t *size, sw_error **err);
+/* Reads the headers of the layer blob (any compression): a valid tar whose
+ * paths and hard link targets pass layer_clean_path (layer_int.h), so an
+ * archive import refuses what the layer cache would refuse later. */
+int layer_check_tar(sw_image_store *s, const sw_descriptor *blob, sw_error **err);
 
 #endif

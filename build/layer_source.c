@@ -180,6 +180,60 @@ out:
 	return r;
 }
 
+int layer_check_tar(sw_image_store *s, const sw_descriptor *blob, sw_error **err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *ae;
+	size_t count = 0;
+	int fd, r = 0;
+
+	if ((fd = sw_image_store_open_blob(s, blob->digest, NULL, err)) < 0) {
+		archive_read_free(a);
+		return fd;
+	}
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+		r = sw_error_set(err, SW_EINVALID, "layer %s: not a tar archive: %s", blob->digest, archive_error_string(a));
+		goto out;
+	}
+	for (;;) {
+		cleanup_free char *clean = NULL, *lclean = NULL;
+		const char *path, *hl;
+		int rh = archive_read_next_header(a, &ae);
+
+		if (rh == ARCHIVE_EOF)
+			break;
+		if (rh != ARCHIVE_OK && rh != ARCHIVE_WARN) {
+			r = sw_error_set(err, SW_EINVALID, "layer %s: not a valid tar archive: %s", blob->digest,
+			                 archive_error_string(a));
+			goto out;
+		}
+		if (++count > TAR_MAX_ENTRIES) {
+			r = sw_error_set(err, SW_ETOOBIG, "layer %s: more than %d entries", blob->digest, TAR_MAX_ENTRIES);
+			goto out;
+		}
+		path = archive_entry_pathname(ae);
+		hl = archive_entry_hardlink(ae);
+		if (!path) {
+			r = sw_error_set(err, SW_EINVALID, "layer %s: entry %zu has no readable path", blob->digest, count);
+			goto out;
+		}
+		if ((r = layer_clean_path(&clean, path, "layer entry", err)) < 0 ||
+		    (hl && (r = layer_clean_path(&lclean, hl, "hard link target", err)) < 0)) {
+			r = sw_error_wrap(err, "layer %s", blob->digest);
+			goto out;
+		}
+	}
+out:
+	archive_read_free(a);
+	close(fd);
+	return r;
+}
+
 /* ---- trees -------------------------------------------------------------- */
 
 static bool keep_xattr(const char *name)
