@@ -385,6 +385,12 @@ static int check_known(const parser *p, sw_error **err)
 
 int sw_df_parse(sw_df_file **out, const char *path, const char *data, size_t len, sw_error **err)
 {
+	return sw_df_parse_ex(out, path, data, len, 0, err);
+}
+
+int sw_df_parse_ex(sw_df_file **out, const char *path, const char *data, size_t len,
+                   unsigned flags, sw_error **err)
+{
 	parser p = { 0 };
 	scanner sc = { data, len, 0, false };
 	int cur = 0, r;
@@ -405,7 +411,7 @@ int sw_df_parse(sw_df_file **out, const char *path, const char *data, size_t len
 	if (r == 0 && sc.too_long)
 		r = located(err, SW_EINVALID, &p, cur + 1,
 		            "dockerfile line greater than max allowed size of 65535");
-	if (r == 0)
+	if (r == 0 && !(flags & SW_DF_PARSE_ALLOW_UNKNOWN))
 		r = check_known(&p, err);
 	sw_df_strv_release(&p.comments);
 	if (r < 0) {

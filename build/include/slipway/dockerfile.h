@@ -78,6 +78,16 @@ typedef struct sw_df_file {
  */
 int sw_df_parse(sw_df_file **out, const char *path, const char *data,
                 size_t len, sw_error **err);
+
+enum sw_df_parse_flags {
+	/* keep instructions Docker does not know (as Docker's parser does,
+	 * with one empty argument) instead of failing with "unknown
+	 * instruction: X" as docker build does */
+	SW_DF_PARSE_ALLOW_UNKNOWN = 1 << 0,
+};
+/* sw_df_parse with a mask of enum sw_df_parse_flags. */
+int sw_df_parse_ex(sw_df_file **out, const char *path, const char *data,
+                   size_t len, unsigned flags, sw_error **err);
 int sw_df_parse_file(sw_df_file **out, const char *path, sw_error **err);
 void sw_df_file_free(sw_df_file *f);
 
