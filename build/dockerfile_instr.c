@@ -44,8 +44,9 @@ const char *df_keyword_upper(const char *kw)
  * "PATH:LINE: KEYWORD: message"; the keyword is left out when the message
  * already starts with it ("COPY requires at least two arguments").
  */
-static int failv(sw_error **err, int code, const char *path, int line, const char *kw,
-                 const char *fmt, va_list ap)
+static __attribute__((format(printf, 6, 0))) int
+failv(sw_error **err, int code, const char *path, int line, const char *kw,
+      const char *fmt, va_list ap)
 {
 	cleanup_free char *msg = NULL;
 	size_t kl = kw ? strlen(kw) : 0;
@@ -1315,7 +1316,7 @@ int df_cmd_expand(sw_df_step *out, const df_cmd *c, const df_expand_ctx *ctx, sw
 		s->start_period = c->start_period;
 		s->start_interval = c->start_interval;
 		s->retries = c->retries;
-		/* fall through */
+		__attribute__((fallthrough));
 	case SW_DF_CMD:
 	case SW_DF_ENTRYPOINT:
 	case SW_DF_SHELL:

@@ -252,7 +252,8 @@ static int whiteout(struct unpack *u, int pfd, const char *name, const char *pat
 {
 	struct stat st;
 
-	if (!strcmp(name, RT_WH_OPAQUE + strlen(RT_WH_PREFIX)))
+	/* the opaque marker without its ".wh." prefix: ".wh..opq" */
+	if (!strcmp(name, &RT_WH_OPAQUE[sizeof(RT_WH_PREFIX) - 1]))
 		return u->parent_path && *u->parent_path ? set_opaque(pfd, NULL, path, err) : 0;
 	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return sw_error_set(err, SW_EINVALID, "%s: invalid whiteout", path);
@@ -490,7 +491,7 @@ static int unpack_entry(struct unpack *u, struct archive *a, struct archive_entr
 				return sw_error_set_errno(err, errno, "%s: create the whiteout", path);
 			return 0;
 		}
-		/* fall through */
+		__attribute__((fallthrough));
 	case AE_IFBLK:
 		if (!u->skipped_devices++)
 			u->first_skipped = sw_xstrdup(path);

@@ -269,6 +269,11 @@ int cmd_build(int argc, char **argv, const struct cli_command *self)
 	bool quiet = false;
 	int c, rc = EXIT_OK;
 	sw_error *err = NULL;
+	/* declared before the first `goto out`: cleanup must never see them
+	 * uninitialised */
+	cleanup_free char *state = NULL;
+	sw_image_store *store = NULL;
+	sw_build_result res;
 
 	while ((c = getopt_long(argc, argv, "+f:t:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -400,9 +405,6 @@ int cmd_build(int argc, char **argv, const struct cli_command *self)
 	o.event = on_event;
 	o.payload = &rd;
 
-	cleanup_free char *state = NULL;
-	sw_image_store *store = NULL;
-	sw_build_result res;
 	if (sw_source_date_epoch(&o.epoch, &err) < 0 || sw_statedir_open(&state, state_flag, &err) < 0 ||
 	    sw_image_store_open(&store, state, &err) < 0) {
 		rc = cli_fail(err);
