@@ -52,12 +52,14 @@ typedef struct sw_df_instr {
 	char **args;
 	size_t nargs;
 	bool json;            /* exec (JSON array) form */
-	struct sw_df_instr *sub;
+	struct sw_df_instr *sub;  /* ONBUILD's trigger (same lines as its parent) */
 	sw_df_heredoc *heredocs;
 	size_t nheredocs;
 	int start_line;
 	int end_line;
-	char **comments;      /* comment lines right above it, '#' stripped */
+	char **comments;      /* comment lines above it as Docker keeps them
+	                       * (PrevComment: a bare "#" resets the list, blank
+	                       * lines do not, directives are left out) */
 	size_t ncomments;
 } sw_df_instr;
 
@@ -68,7 +70,7 @@ typedef struct sw_df_file {
 	char *check;          /* # check= value or NULL */
 	sw_df_instr *instrs;
 	size_t ninstrs;
-	char **warnings;      /* "FILE:LINE: message" */
+	char **warnings;      /* "FILE:LINE: Empty continuation line found in: ..." */
 	size_t nwarnings;
 } sw_df_file;
 
