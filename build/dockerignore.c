@@ -170,58 +170,6 @@ static void trim_space(const char **s, size_t *n)
 	*n = len;
 }
 
-/* ---- Go's filepath.Clean for '/' ---- */
-
-/* Returns a NUL-terminated copy of the cleaned [p, p + n); *outlen gets its
- * length (the text may contain NUL bytes). */
-static char *go_clean(const char *p, size_t n, size_t *outlen)
-{
-	char *out = sw_xmalloc(n + 2);
-	size_t w = 0, r = 0, dotdot = 0;
-	bool rooted = n > 0 && p[0] == '/';
-
-	if (n == 0) {
-		out[0] = '.';
-		out[1] = '\0';
-		*outlen = 1;
-		return out;
-	}
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && p[r] != '/'; r++)
-				out[w++] = p[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	out[w] = '\0';
-	*outlen = w;
-	return out;
-}
-
 /* ---- pattern syntax (Go filepath.Match's rules) ---- */
 
 /* One class element as Go's getEsc. On error returns a reason. */
@@ -660,7 +608,7 @@ static int add_line(sw_ignore *ig, const char *what, int line, const char *s, si
 		joined[jlen++] = '!';
 	if (n > 0) {
 		size_t l;
-		cleanup_free char *c = go_clean(s, n, &l);
+		cleanup_free char *c = sw_path_cleann(s, n, &l);
 		const char *cp = c;
 		if (l > 1 && cp[0] == '/') {
 			cp++;
@@ -677,7 +625,7 @@ static int add_line(sw_ignore *ig, const char *what, int line, const char *s, si
 	trim_space(&s, &n);
 	if (n == 0)
 		return 0;
-	cleaned = go_clean(s, n, &clen);
+	cleaned = sw_path_cleann(s, n, &clen);
 	const char *body = cleaned;
 	bool exception = false;
 	if (cleaned[0] == '!') {
@@ -777,7 +725,7 @@ int sw_ignore_load(sw_ignore **out, const char *path, sw_error **err)
 /* Cleans relpath for matching; NULL when it leaves the context. */
 static char *clean_rel(const char *relpath, size_t *n)
 {
-	char *c = go_clean(relpath, strlen(relpath), n);
+	char *c = sw_path_cleann(relpath, strlen(relpath), n);
 
 	if (c[0] == '/' || !strcmp(c, "..") || !strncmp(c, "../", 3)) {
 		free(c);

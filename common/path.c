@@ -22,7 +22,11 @@
 
 char *sw_path_clean(const char *p)
 {
-	size_t n = strlen(p);
+	return sw_path_cleann(p, strlen(p), NULL);
+}
+
+char *sw_path_cleann(const char *p, size_t n, size_t *outlen)
+{
 	bool rooted = n > 0 && p[0] == '/';
 	/* out never grows past the input (plus "." or "/") */
 	char *out = sw_xmalloc(n + 2);
@@ -38,7 +42,7 @@ char *sw_path_clean(const char *p)
 			r++;
 		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
 			r++;
-		} else if (p[r] == '.' && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+		} else if (p[r] == '.' && r + 1 < n && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
 			r += 2;
 			if (w > dotdot) {
 				/* back up to the previous separator */
@@ -62,6 +66,8 @@ char *sw_path_clean(const char *p)
 	if (w == 0)
 		out[w++] = '.';
 	out[w] = '\0';
+	if (outlen)
+		*outlen = w;
 	return out;
 }
 

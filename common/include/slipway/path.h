@@ -9,12 +9,16 @@
 #define SLIPWAY_PATH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "slipway/error.h"
 
 /* Lexical clean, as Go's path.Clean: "a//b/../c/." -> "a/c", "" -> ".". */
 char *sw_path_clean(const char *p);
+/* The same for the n bytes at p, which may hold NUL bytes; *outlen (if not
+ * NULL) gets the length of the result. */
+char *sw_path_cleann(const char *p, size_t n, size_t *outlen);
 
 /* True if the cleaned relative path p stays inside its root ("a/../b" yes,
  * "../a" no, "/a" no). */
