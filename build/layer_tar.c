@@ -184,11 +184,22 @@ int sw_layer_add_xattr(sw_layer *l, const char *name, const void *value, size_t 
 
 	if (!e)
 		return sw_error_set(err, SW_EINVALID, "xattr %s: no entry to attach it to", name);
+	/* names are printable ASCII ("user.x", "security.capability"): others
+	 * do not survive libarchive's pax headers unchanged */
+	for (const char *c = name; *c; c++)
+		if (*c < '!' || *c > '~' || *c == '=')
+			return sw_error_set(err, SW_EINVALID, "%s: xattr name is not printable ASCII", e->path);
 	if (!*name || strlen(name) > 255 || len > 65536)
 		return sw_error_set(err, SW_EINVALID, "%s: xattr '%s' has a bad name or is too large", e->path, name);
-	for (size_t i = 0; i < e->nxattrs; i++)
-		if (!strcmp(e->xattrs[i].name, name))
-			return sw_error_set(err, SW_EINVALID, "%s: xattr %s given twice", e->path, name);
+	for (size_t i = 0; i < e->nxattrs; i++) {
+		if (strcmp(e->xattrs[i].name, name))
+			continue;
+		/* libarchive's pax writer (ours too) records each xattr twice, as
+		 * LIBARCHIVE.xattr and SCHILY.xattr, and its reader reports both */
+		if (e->xattrs[i].len == len && !memcmp(e->xattrs[i].value, value, len))
+			return 0;
+		return sw_error_set(err, SW_EINVALID, "%s: xattr %s given twice with different values", e->path, name);
+	}
 	e->xattrs = sw_xreallocarray(e->xattrs, e->nxattrs + 1, sizeof(*e->xattrs));
 	e->xattrs[e->nxattrs].name = sw_xstrdup(name);
 	e->xattrs[e->nxattrs].value = sw_xmalloc(len ? len : 1);
@@ -233,7 +244,8 @@ int layer_prepare(sw_layer *l, sw_error **err)
 	}
 	l->n = w;
 	l->last = NULL;
-	qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
+	if (l->n) /* an empty layer has no array yet: qsort(NULL) is undefined */
+		qsort(l->v, l->n, sizeof(*l->v), cmp_entry);
 	json_object_clear(l->paths);
 	for (size_t i = 0; i < l->n; i++) {
 		struct layer_entry *e = &l->v[i];
@@ -571,7 +583,10 @@ int sw_layer_write(sw_image_store *s, sw_layer *l, const sw_layer_opts *opts, sw
 		fill_entry(ae, e, meta, opts->epoch);
 		r = archive_write_header(a, ae);
 		archive_entry_free(ae);
-		if (r != ARCHIVE_OK) {
+		/* a name that is not text in this locale (any non-ASCII one under
+		 * "C") is a warning: libarchive writes it as raw bytes with
+		 * hdrcharset=BINARY, as Linux names are */
+		if (r != ARCHIVE_OK && !(r == ARCHIVE_WARN && !k.err)) {
 			r = k.err ? (*err = steal_pointer(&k.err), sw_error_wrap(err, "layer entry %s", e->path))
 			          : sw_error_set(err, SW_EFAIL, "layer entry %s: %s", e->path, archive_error_string(a));
 			goto fail;
