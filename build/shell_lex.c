@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dockerfile_int.h"
 #include "shell_lex.h"
 #include "slipway/buf.h"
 #include "slipway/cleanup.h"
@@ -129,36 +130,9 @@ static size_t space_len(const char *s, size_t len)
 char *sw_go_quote(const char *s)
 {
 	sw_buf b = SW_BUF_INIT(0);
-	size_t len = strlen(s);
 
-	(void)sw_buf_addc(&b, '"', NULL);
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t rl = rune_len(s + i, len - i);
-		const char *esc = NULL;
-
-		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\a': esc = "\\a"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
-		case '\v': esc = "\\v"; break;
-		default: break;
-		}
-		if (esc) {
-			(void)sw_buf_addstr(&b, esc, NULL);
-		} else if (c < 0x20 || c == 0x7f || (c >= 0x80 && rl == 1)) {
-			(void)sw_buf_printf(&b, NULL, "\\x%02x", c);
-		} else {
-			(void)sw_buf_add(&b, s + i, rl, NULL);
-		}
-		i += rl ? rl : 1;
-	}
-	(void)sw_buf_addc(&b, '"', NULL);
+	/* the parser's dump has the exact strconv.Quote; messages use it too */
+	(void)sw_df_quote(&b, s, strlen(s), NULL);
 	return sw_buf_detach(&b);
 }
 
