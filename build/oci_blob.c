@@ -20,6 +20,7 @@
 #include "slipway/cleanup.h"
 #include "slipway/json.h"
 #include "slipway/mem.h"
+#include "slipway/path.h"
 #include "slipway/statedir.h"
 
 struct sw_blob_writer {
@@ -29,22 +30,6 @@ struct sw_blob_writer {
 	sw_sha256 *hash;
 	int64_t size;
 };
-
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Creates root/name with content unless it exists, atomically and without
  * ever replacing a file another process created meanwhile. */
@@ -60,7 +45,7 @@ static int ensure_file(int rootfd, const char *root, const char *name, const cha
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return sw_error_set_errno(err, errno, "create %s", tmp);
-	if (fchmod(fd, 0644) < 0 || write_all(fd, content, strlen(content)) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, 0644) < 0 || sw_write_all(fd, content, strlen(content)) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return sw_error_set_errno(err, e, "write %s", tmp);
@@ -246,7 +231,7 @@ int sw_blob_writer_write(sw_blob_writer *w, const void *data, size_t len, sw_err
 {
 	if (len == 0)
 		return 0;
-	if (write_all(w->fd, data, len) < 0)
+	if (sw_write_all(w->fd, data, len) < 0)
 		return sw_error_set_errno(err, errno, "write %s/%s", w->store->root, w->tmp);
 	sw_sha256_update(w->hash, data, len);
 	w->size += (int64_t)len;

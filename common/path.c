@@ -174,8 +174,10 @@ int sw_read_file(char **out, size_t *len, const char *path, size_t max, sw_error
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int sw_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -195,7 +197,7 @@ int sw_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 
 	if (fd < 0)
 		return sw_error_set_errno(err, errno, "create %s", tmp);
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || sw_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return sw_error_set_errno(err, e, "write %s", tmp);

@@ -48,6 +48,10 @@ int sw_path_open_under(int rootfd, const char *rel, int flags, mode_t mode,
  * NUL-terminated; *len excludes the NUL. */
 int sw_read_file(char **out, size_t *len, const char *path, size_t max, sw_error **err);
 
+/* write(2) until everything is written (EINTR retried); -1 with errno set
+ * on failure. */
+int sw_write_all(int fd, const void *data, size_t len);
+
 /* Writes data to path through a temp file in the same folder, fsync and
  * rename: readers see the old or the new content, never a half. */
 int sw_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, sw_error **err);
