@@ -70,8 +70,8 @@ int builder_mount(struct builder *b, const struct blayer *layers, size_t n, sw_r
 /* Mounts the stage or image a COPY --from / mount from= names. */
 int builder_mount_ref(struct builder *b, sw_df_ref_kind kind, size_t stage, const char *ref,
                       sw_rootfs **out, sw_error **err);
-/* The cache identity of what a --from names: a stage's chain or an
- * image's manifest digest. */
+/* The cache identity of what RUN --mount=from= names: a stage's chain or
+ * an image's manifest digest (COPY --from hashes what it copies instead). */
 int builder_ref_key(struct builder *b, sw_df_ref_kind kind, size_t stage, const char *ref,
                     char out[SW_DIGEST_LEN + 1], sw_error **err);
 
