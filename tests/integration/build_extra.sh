@@ -6,7 +6,7 @@
 # oci-archive/docker-archive/oci; ONBUILD triggers of a base image; bad
 # input (malformed and hostile layer tars, hostile contexts, device nodes,
 # missing stages and files), each failing with the step and line and
-# leaving the store as it was.
+# leaving the store as it was; file names that are not ASCII or UTF-8.
 #
 # usage: build_extra.sh PATH/TO/slipway
 # Exit 0 pass, 1 fail, 77 skipped (not root, or a tool is missing). The HTTP
@@ -456,6 +456,17 @@ ln "$tmp/outside/secret" "$tmp/ctx-tar/hl"
 printf 'FROM base:1\nCOPY hl /hl\nRUN echo changed > /hl\n' >"$tmp/ctx-tar/Dockerfile"
 sw build -q "$tmp/ctx-tar" >/dev/null || fail "COPY of a hard-linked file"
 [ "$(cat "$tmp/outside/secret")" = secret ] || fail "a RUN changed a hard-linked context file on the host"
+
+step "file names that are not ASCII or not UTF-8 are copied as they are"
+mkdir -p "$tmp/names"
+caf=$(printf 'caf\303\251') raw=$(printf 'raw\377')
+echo 1 >"$tmp/names/$caf"
+echo 2 >"$tmp/names/$raw"
+printf 'FROM base:1\nCOPY . /names/\n' >"$tmp/names/Dockerfile"
+sw build -q -t names:1 --output "oci:$tmp/oci-names" "$tmp/names" >/dev/null || fail "COPY of non-ASCII names"
+umoci unpack --image "$tmp/oci-names:names:1" "$tmp/bundle-names" >/dev/null || fail "umoci unpack names"
+[ -f "$tmp/bundle-names/rootfs/names/$caf" ] && [ -f "$tmp/bundle-names/rootfs/names/$raw" ] ||
+	fail "names changed: $(ls "$tmp/bundle-names/rootfs/names" | od -c | head -3)"
 
 step "bad input: missing stages, images and files"
 mkdir -p "$tmp/missing"
