@@ -48,6 +48,8 @@ int cmd_build(int argc, char **argv, const struct cli_command *self);
 int cmd_dockerfile(int argc, char **argv, const struct cli_command *self);
 int cmd_image(int argc, char **argv, const struct cli_command *self);
 int cmd_images(int argc, char **argv, const struct cli_command *self);
+int cmd_push(int argc, char **argv, const struct cli_command *self);
+int cmd_pull(int argc, char **argv, const struct cli_command *self);
 
 extern const struct cli_command cli_commands[];
 extern const struct cli_command cli_dockerfile_commands[];
@@ -55,5 +57,7 @@ extern const struct cli_command cli_image_commands[];
 extern const char cli_image_usage[];
 extern const char cli_images_usage[];
 extern const char cli_build_usage[];
+extern const char cli_push_usage[];
+extern const char cli_pull_usage[];
 
 #endif

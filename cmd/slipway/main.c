@@ -37,6 +37,8 @@ const struct cli_command cli_commands[] = {
 	{ "dockerfile", cmd_dockerfile, 0, "parse and plan Dockerfiles", DOCKERFILE_USAGE },
 	{ "image", cmd_image, CLI_NEEDS_STORE, "manage images in the store", cli_image_usage },
 	{ "images", cmd_images, CLI_NEEDS_STORE, "list images", cli_images_usage },
+	{ "pull", cmd_pull, CLI_NEEDS_STORE, "pull an image from a registry", cli_pull_usage },
+	{ "push", cmd_push, CLI_NEEDS_STORE, "push an image to a registry", cli_push_usage },
 	{ "version", cmd_version, 0, "print the version", VERSION_USAGE },
 	{ NULL, NULL, 0, NULL, NULL },
 };
