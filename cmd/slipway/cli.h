@@ -48,6 +48,9 @@ int cmd_build(int argc, char **argv, const struct cli_command *self);
 int cmd_dockerfile(int argc, char **argv, const struct cli_command *self);
 int cmd_image(int argc, char **argv, const struct cli_command *self);
 int cmd_images(int argc, char **argv, const struct cli_command *self);
+int cmd_release(int argc, char **argv, const struct cli_command *self);
+int cmd_releases(int argc, char **argv, const struct cli_command *self);
+int cmd_config(int argc, char **argv, const struct cli_command *self);
 int cmd_push(int argc, char **argv, const struct cli_command *self);
 int cmd_pull(int argc, char **argv, const struct cli_command *self);
 
@@ -57,6 +60,18 @@ extern const struct cli_command cli_image_commands[];
 extern const char cli_image_usage[];
 extern const char cli_images_usage[];
 extern const char cli_build_usage[];
+extern const struct cli_command cli_release_commands[];
+extern const struct cli_command cli_config_commands[];
+extern const char cli_release_usage[];
+extern const char cli_releases_usage[];
+extern const char cli_config_usage[];
+
+/* release/ helpers shared by cmd_release.c and cmd_config.c */
+struct sw_releases;
+struct sw_release_info;
+int cli_open_releases(struct sw_releases **out, const char *state_dir, sw_error **err);
+/* "APP vN ID", or the ID alone when quiet. */
+void cli_print_release(const struct sw_release_info *info, bool quiet);
 extern const char cli_push_usage[];
 extern const char cli_pull_usage[];
 

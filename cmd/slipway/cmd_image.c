@@ -224,6 +224,17 @@ static int list_images(const struct cli_command *self, int argc, char **argv)
 		return cli_usage_error(self, "%s: --output must be table or json, not '%s'", self->name, output);
 	if (open_store(&s, state_dir, &err) < 0 || sw_image_store_list(&v, &n, s, &err) < 0)
 		return cli_fail(err);
+	/* releases share the store (tagged slipway-release/APP:vN); they are not images */
+	for (size_t i = 0, k = 0; i < n; i++) {
+		if (v[i].ref && !strncmp(v[i].ref, "slipway-release/", 16)) {
+			free(v[i].ref);
+			free(v[i].created);
+		} else {
+			v[k++] = v[i];
+		}
+		if (i + 1 == n)
+			n = k;
+	}
 
 	if (quiet) {
 		cleanup_json json_t *seen = json_object();

@@ -34,9 +34,12 @@
 
 const struct cli_command cli_commands[] = {
 	{ "build", cmd_build, CLI_NEEDS_STORE, "build an image from a Dockerfile", cli_build_usage },
+	{ "config", cmd_config, CLI_NEEDS_STORE, "show or change an app's config vars", cli_config_usage },
 	{ "dockerfile", cmd_dockerfile, 0, "parse and plan Dockerfiles", DOCKERFILE_USAGE },
 	{ "image", cmd_image, CLI_NEEDS_STORE, "manage images in the store", cli_image_usage },
 	{ "images", cmd_images, CLI_NEEDS_STORE, "list images", cli_images_usage },
+	{ "release", cmd_release, CLI_NEEDS_STORE, "make, show, compare, export and import releases", cli_release_usage },
+	{ "releases", cmd_releases, CLI_NEEDS_STORE, "list an app's releases", cli_releases_usage },
 	{ "pull", cmd_pull, CLI_NEEDS_STORE, "pull an image from a registry", cli_pull_usage },
 	{ "push", cmd_push, CLI_NEEDS_STORE, "push an image to a registry", cli_push_usage },
 	{ "version", cmd_version, 0, "print the version", VERSION_USAGE },
