@@ -27,6 +27,7 @@
 #include "slipway/json.h"
 #include "slipway/mem.h"
 #include "slipway/path.h"
+#include "slipway/registry.h"
 #include "slipway/statedir.h"
 
 #define HISTORY_COMMENT "buildkit.dockerfile.v0"
@@ -421,10 +422,13 @@ static int image_env(char ***out, const char *ref, const char *platform, void *p
 	sw_error *e = NULL;
 	json_t *env, *v;
 	size_t i, n = 0;
+	bool pulled;
 
 	(void)platform;
-	(void)err;
 	*out = NULL;
+	/* FROM registry/name:tag that is not in the store yet (registry.h) */
+	if (sw_registry_pull_if_missing(b->store, ref, &pulled, err) < 0)
+		return sw_error_code(*err);
 	if (sw_image_store_load(&img, b->store, ref, &e) < 0) {
 		sw_error_free(e); /* reported when the stage runs */
 		return 0;

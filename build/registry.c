@@ -195,6 +195,7 @@ static int upload_blob(struct ctx *x, const char *digest, char **location, sw_er
 				return sw_error_wrap(err, "blob %s: chunk at %lld", digest, (long long)off);
 			if (resp.status != 202)
 				return status_error(&resp, "blob upload chunk", err);
+			sw_debug("blob %s: chunk %lld-%lld sent", digest, (long long)off, (long long)(off + n - 1));
 			if (resp.location) {
 				free(*location);
 				*location = steal_pointer(&resp.location);

@@ -117,6 +117,7 @@ step "chunked push"
 SLIPWAY_REGISTRY_CHUNK_SIZE=65536 "$bin" --state-dir "$st" --log-level debug push --insecure slipway/busybox:1 \
 	"$reg/chunked/busybox:1" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "chunked push"; }
 [ "$(cat "$tmp/out")" = "$want" ] || fail "chunked push printed $(cat "$tmp/out")"
+[ "$(grep -c 'chunk .* sent' "$tmp/err")" -gt 2 ] || fail "chunked push sent no chunks: $(cat "$tmp/err")"
 sk=$(skopeo inspect --tls-verify=false "docker://$reg/chunked/busybox:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
 [ "$sk" = "$want" ] || fail "chunked: skopeo sees $sk"
 st3="$tmp/state3"
@@ -165,6 +166,23 @@ sk=$(skopeo inspect --tls-verify=false --raw "docker://$reg/artifacts/demo@$want
 [ "$sk" = "$want" ] || fail "the subject is not in the registry by digest"
 got=$("$bin" --state-dir "$tmp/state4" pull --insecure "$reg/artifacts/demo:v1" 2>"$tmp/err") || { cat "$tmp/err"; fail "artifact pull"; }
 [ "$got" = "$art" ] || fail "artifact pull gave $got, want $art"
+
+step "FROM a registry image pulls the base"
+mkdir -p "$tmp/ctx"
+printf 'FROM %s/slipway/busybox:1\nLABEL from=registry\nENV GREETING=hi\n' "$reg" >"$tmp/ctx/Dockerfile"
+st8="$tmp/state8"
+if ! SLIPWAY_REGISTRY_INSECURE=1 "$bin" --state-dir "$st8" build -t built:1 "$tmp/ctx" >"$tmp/out" 2>"$tmp/err"; then
+	cat "$tmp/err"
+	fail "build FROM $reg/slipway/busybox:1"
+fi
+"$bin" --state-dir "$st8" image inspect "$reg/slipway/busybox:1" >/dev/null || fail "FROM did not tag the pulled base"
+"$bin" --state-dir "$st8" image inspect -o json built:1 | grep -q '"from": "registry"' || fail "built image lacks its label"
+# without SLIPWAY_REGISTRY_INSECURE the pull goes over https and fails clearly
+printf 'FROM %s/slipway/busybox:nope\n' "$reg" >"$tmp/ctx/Dockerfile"
+if "$bin" --state-dir "$st8" build -t built:2 "$tmp/ctx" >/dev/null 2>"$tmp/err"; then
+	fail "build FROM a missing tag succeeded"
+fi
+grep -q "base image" "$tmp/err" || fail "FROM error: $(cat "$tmp/err")"
 
 step "basic auth (htpasswd)"
 if hash=$(python3 -W ignore -c 'import crypt; h=crypt.crypt("s3cret-pw", crypt.mksalt(crypt.METHOD_BLOWFISH)); assert h.startswith("$2"); print(h)' 2>/dev/null); then
