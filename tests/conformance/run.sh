@@ -6,7 +6,7 @@
 #   CASE/stdout       exact expected standard output (optional: default empty)
 #   CASE/stderr       a substring expected in standard error (optional)
 #   CASE/status       expected exit code (optional: default 0)
-# usage: run.sh SLIPWAY_BINARY CASES_DIR [CASE...]
+# usage: run.sh SLIPWAY_BINARY CASES_DIR [CASE|GLOB...]   (e.g. 'parse-*')
 set -u
 bin=$1
 dir=$2
@@ -15,8 +15,15 @@ shift 2
 case "$bin" in /*) ;; *) bin="$(pwd)/$bin" ;; esac
 
 if [ $# -eq 0 ]; then
-	set -- $(ls "$dir")
+	set -- '*'
 fi
+names=""
+for pat in "$@"; do
+	# shellcheck disable=SC2086
+	names="$names $(cd "$dir" && ls -d $pat 2>/dev/null)"
+done
+# shellcheck disable=SC2086
+set -- $names
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 pass=0
