@@ -11,7 +11,6 @@ bin=$(realpath "$1")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
 command -v buildah >/dev/null || { echo "buildah is not installed (scripts/install-deps)"; exit 77; }
-busybox=/bin/busybox
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench.XXXXXX")
 bstore="$tmp/buildah"
@@ -23,11 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$tmp/rootfs/bin" "$tmp/rootfs/etc" "$tmp/rootfs/tmp"
-cp "$busybox" "$tmp/rootfs/bin/busybox"
-for a in sh echo cat ls mkdir rm; do ln -s busybox "$tmp/rootfs/bin/$a"; done
-echo "root:x:0:0:root:/root:/bin/sh" >"$tmp/rootfs/etc/passwd"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" .
+"$src/examples/base/busybox-rootfs.sh" "$tmp/rootfs" "$tmp/rootfs.tar"
 
 "$bin" --state-dir "$tmp/sw" image import --rootfs "$tmp/rootfs.tar" slipway/busybox:1.35 >/dev/null
 bh() { buildah --root "$bstore/root" --runroot "$bstore/run" --storage-driver overlay "$@"; }
