@@ -8,8 +8,12 @@
  * verified writer. Not here: HTTP and auth (registry_http.c).
  */
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "registry_int.h"
@@ -216,12 +220,67 @@ static int upload_blob(struct ctx *x, const char *digest, char **location, sw_er
 	return check_digest_header(&resp, digest, "blob upload", err);
 }
 
+/* Where we pushed what: "HOST DIGEST REPO" lines in the layout's
+ * .registry-pushed, so a later push of the same blob to another repository
+ * of that registry can ask for a cross-repository mount. A cache: lost
+ * lines only cost an upload, and past PUSHED_MAX it starts over. */
+#define PUSHED_MAX (1 << 20)
+
+static char *pushed_path(struct ctx *x)
+{
+	return sw_xasprintf("%s/.registry-pushed", sw_image_store_root(x->store));
+}
+
+static char *pushed_lookup(struct ctx *x, const char *digest)
+{
+	cleanup_free char *path = pushed_path(x);
+	cleanup_file FILE *f = fopen(path, "re");
+	cleanup_free char *line = NULL;
+	const char *host = reg_client_host(x->c);
+	size_t cap = 0, hlen = strlen(host);
+	char *found = NULL;
+	ssize_t n;
+
+	if (!f)
+		return NULL;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		const char *repo;
+		if (line[n - 1] == '\n')
+			line[--n] = 0;
+		if (strncmp(line, host, hlen) || line[hlen] != ' ' || strncmp(line + hlen + 1, digest, SW_DIGEST_LEN) ||
+		    line[hlen + 1 + SW_DIGEST_LEN] != ' ')
+			continue;
+		repo = line + hlen + 2 + SW_DIGEST_LEN;
+		if (!*repo || !strcmp(repo, x->name))
+			continue;
+		free(found);
+		found = sw_xstrdup(repo);
+	}
+	return found;
+}
+
+static void pushed_record(struct ctx *x, const char *digest)
+{
+	cleanup_free char *path = pushed_path(x);
+	cleanup_free char *line = sw_xasprintf("%s %s %s\n", reg_client_host(x->c), digest, x->name);
+	cleanup_close int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > PUSHED_MAX && ftruncate(fd, 0) < 0)
+		return;
+	/* one short O_APPEND write: concurrent pushes do not interleave lines */
+	if (write(fd, line, strlen(line)) < 0)
+		sw_debug("%s: %s", path, strerror(errno));
+}
+
 static int push_blob(struct ctx *x, const char *digest, sw_error **err)
 {
 	cleanup_resp struct reg_resp resp = { 0 };
-	cleanup_free char *url = sw_xasprintf("%s/v2/%s/blobs/%s", "", x->name, digest);
+	cleanup_free char *url = sw_xasprintf("/v2/%s/blobs/%s", x->name, digest);
 	cleanup_free char *full = reg_client_url(x->c, url);
-	cleanup_free char *location = NULL;
+	cleanup_free char *location = NULL, *from = NULL;
 	int r;
 
 	if (!sw_image_store_has_blob(x->store, digest))
@@ -231,31 +290,35 @@ static int push_blob(struct ctx *x, const char *digest, sw_error **err)
 	if (resp.status == 200) {
 		sw_debug("blob %s: already there", digest);
 		x->res->blobs_skipped++;
+		pushed_record(x, digest);
 		return 0;
 	}
 	if (resp.status != 404)
 		return status_error(&resp, "blob check", err);
 
 	free(full);
-	if (x->opts->from_repo && *x->opts->from_repo) {
-		char *esc = curl_easy_escape(NULL, x->opts->from_repo, 0);
-		free(url);
+	free(url);
+	from = x->opts->from_repo && *x->opts->from_repo ? sw_xstrdup(x->opts->from_repo) : pushed_lookup(x, digest);
+	if (from) {
+		char *esc = curl_easy_escape(NULL, from, 0);
 		url = sw_xasprintf("/v2/%s/blobs/uploads/?mount=%s&from=%s", x->name, digest, esc);
 		curl_free(esc);
 	} else {
-		free(url);
 		url = sw_xasprintf("/v2/%s/blobs/uploads/", x->name);
 	}
 	full = reg_client_url(x->c, url);
 	if (reg_request(x->c, "POST", full, NULL, NULL, &resp, 0, err) < 0)
 		return sw_error_code(*err);
-	if (resp.status == 201 && x->opts->from_repo) {
+	if (resp.status == 201 && from) {
 		if ((r = check_digest_header(&resp, digest, "blob mount", err)) < 0)
 			return r;
-		sw_debug("blob %s: mounted from %s", digest, x->opts->from_repo);
+		sw_debug("blob %s: mounted from %s", digest, from);
 		x->res->blobs_mounted++;
+		pushed_record(x, digest);
 		return 0;
 	}
+	/* 202: no mount (the registry does not have it there, or will not say);
+	 * the answer is an upload session all the same */
 	if (resp.status != 202 || !resp.location)
 		return status_error(&resp, "starting a blob upload", err);
 	location = steal_pointer(&resp.location);
@@ -263,6 +326,7 @@ static int push_blob(struct ctx *x, const char *digest, sw_error **err)
 		return r;
 	sw_debug("blob %s: pushed", digest);
 	x->res->blobs_pushed++;
+	pushed_record(x, digest);
 	return 0;
 }
 

@@ -114,8 +114,9 @@ fi
 grep -q "MANIFEST_UNKNOWN\|HTTP 404" "$tmp/err" || fail "missing tag: $(cat "$tmp/err")"
 
 step "chunked push"
-SLIPWAY_REGISTRY_CHUNK_SIZE=65536 "$bin" --state-dir "$st" --log-level debug push --insecure slipway/busybox:1 \
-	"$reg/chunked/busybox:1" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "chunked push"; }
+# from state2, which pushed nothing yet: no mount of blobs it knows are in slipway/busybox
+SLIPWAY_REGISTRY_CHUNK_SIZE=65536 "$bin" --state-dir "$st2" --log-level debug push --insecure \
+	"$reg/slipway/busybox:1" "$reg/chunked/busybox:1" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err"; fail "chunked push"; }
 [ "$(cat "$tmp/out")" = "$want" ] || fail "chunked push printed $(cat "$tmp/out")"
 [ "$(grep -c 'chunk .* sent' "$tmp/err")" -gt 2 ] || fail "chunked push sent no chunks: $(cat "$tmp/err")"
 sk=$(skopeo inspect --tls-verify=false "docker://$reg/chunked/busybox:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
@@ -132,6 +133,9 @@ grep -q "2 mounted" "$tmp/err" || fail "mount: $(cat "$tmp/err")"
 # a repository that does not have the blobs: the registry answers 202 and we upload
 sw push --insecure --from-repo no/such slipway/busybox:1 "$reg/mounted2/busybox:1" 2>"$tmp/err" >/dev/null
 grep -q "2 blobs uploaded" "$tmp/err" || fail "mount fallback: $(cat "$tmp/err")"
+# without --from-repo: the state dir remembers where its blobs went
+sw push --insecure slipway/busybox:1 "$reg/auto/busybox:1" 2>"$tmp/err" >/dev/null
+grep -q "0 blobs uploaded, 0 already there, 2 mounted" "$tmp/err" || fail "automatic mount: $(cat "$tmp/err")"
 
 step "artifact manifest with a subject"
 layout="$st/images"
@@ -161,7 +165,7 @@ EOF
 )
 got=$(sw push --insecure demo/release:v1 "$reg/artifacts/demo:v1" 2>"$tmp/err") || { cat "$tmp/err"; fail "artifact push"; }
 [ "$got" = "$art" ] || fail "artifact push printed $got, want $art"
-grep -q "4 blobs uploaded" "$tmp/err" || fail "artifact push (subject's blobs first): $(cat "$tmp/err")"
+grep -q "2 blobs uploaded, 0 already there, 2 mounted" "$tmp/err" || fail "artifact push (subject's blobs first): $(cat "$tmp/err")"
 sk=$(skopeo inspect --tls-verify=false --raw "docker://$reg/artifacts/demo@$want" | python3 -c 'import hashlib,sys; print("sha256:"+hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
 [ "$sk" = "$want" ] || fail "the subject is not in the registry by digest"
 got=$("$bin" --state-dir "$tmp/state4" pull --insecure "$reg/artifacts/demo:v1" 2>"$tmp/err") || { cat "$tmp/err"; fail "artifact pull"; }

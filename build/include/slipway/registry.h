@@ -55,7 +55,9 @@ typedef struct sw_registry_opts {
 	bool insecure;         /* plain HTTP (for a registry on localhost) */
 	int64_t chunk_size;    /* 0: SLIPWAY_REGISTRY_CHUNK_SIZE or the default */
 	const char *from_repo; /* push: try a cross-repository mount from this
-	                        * repository of the same registry (may be NULL) */
+	                        * repository of the same registry (may be NULL:
+	                        * then from where this store last pushed the
+	                        * blob on that registry, if anywhere) */
 	bool quiet;            /* no progress lines on stderr */
 } sw_registry_opts;
 
