@@ -146,7 +146,7 @@ int release_commit(sw_releases *r, const char *app, const json_t *doc, const jso
 	out->reason = sw_xstrdup(reason);
 	const char *parent = json_string_value(json_object_get(doc, "parent"));
 	out->parent = parent ? sw_xstrdup(parent) : NULL;
-	if ((ret = release_db_insert(r, out, secrets, err)) < 0) {
+	if ((ret = release_db_insert(r, out, secrets, strcmp(reason, "import") != 0, err)) < 0) {
 		sw_release_info_release(out);
 		return ret;
 	}
@@ -414,7 +414,7 @@ static void image_freep(sw_image **i)
 	sw_image_free(*i);
 }
 
-int sw_release_create(sw_releases *r, const sw_release_spec *spec, sw_release_info *out, sw_error **err)
+static int release_create_once(sw_releases *r, const sw_release_spec *spec, sw_release_info *out, sw_error **err)
 {
 	__attribute__((cleanup(image_freep))) sw_image *img = NULL;
 	cleanup_json json_t *doc = NULL, *parent_doc = NULL;
@@ -468,8 +468,8 @@ int sw_release_create(sw_releases *r, const sw_release_spec *spec, sw_release_in
 	return release_commit(r, spec->app, doc, NULL, "build", out, err);
 }
 
-int sw_release_config_change(sw_releases *r, const char *app, const json_t *set, bool secret,
-                             const json_t *unset, const char *note, sw_release_info *out, sw_error **err)
+static int config_change_once(sw_releases *r, const char *app, const json_t *set, bool secret,
+                              const json_t *unset, const char *note, sw_release_info *out, sw_error **err)
 {
 	cleanup_json json_t *doc = NULL, *secrets = json_object();
 	sw_release_info cur = { 0 };
@@ -516,6 +516,36 @@ int sw_release_config_change(sw_releases *r, const char *app, const json_t *set,
 		}
 	}
 	return release_commit(r, app, doc, secrets, "config", out, err);
+}
+
+/* A release made from the current one is refused (SW_ECONFLICT) if another
+ * landed meanwhile; it is made again from the new current release, as the
+ * change applies to whatever is current. Each attempt burns its number. */
+#define RELEASE_ATTEMPTS 8
+
+int sw_release_create(sw_releases *r, const sw_release_spec *spec, sw_release_info *out, sw_error **err)
+{
+	int ret;
+
+	for (int i = 0;; i++) {
+		ret = release_create_once(r, spec, out, err);
+		if (ret != SW_ECONFLICT || i + 1 == RELEASE_ATTEMPTS)
+			return ret;
+		sw_error_clear(err);
+	}
+}
+
+int sw_release_config_change(sw_releases *r, const char *app, const json_t *set, bool secret,
+                             const json_t *unset, const char *note, sw_release_info *out, sw_error **err)
+{
+	int ret;
+
+	for (int i = 0;; i++) {
+		ret = config_change_once(r, app, set, secret, unset, note, out, err);
+		if (ret != SW_ECONFLICT || i + 1 == RELEASE_ATTEMPTS)
+			return ret;
+		sw_error_clear(err);
+	}
 }
 
 /* ---- display ------------------------------------------------------------ */

@@ -131,7 +131,8 @@ out:
 	return ret;
 }
 
-int release_db_insert(sw_releases *r, const sw_release_info *info, const json_t *secrets, sw_error **err)
+int release_db_insert(sw_releases *r, const sw_release_info *info, const json_t *secrets, bool check_parent,
+                      sw_error **err)
 {
 	cleanup_stmt sqlite3_stmt *row = NULL, *sec = NULL;
 	const char *key;
@@ -148,6 +149,33 @@ int release_db_insert(sw_releases *r, const sw_release_info *info, const json_t 
 	                       &sec, NULL) != SQLITE_OK) {
 		ret = db_fail(r, err, "prepare");
 		goto out;
+	}
+	if (check_parent) {
+		/* optimistic concurrency: the release was made from the app's
+		 * current one; another change in between would be lost */
+		cleanup_stmt sqlite3_stmt *cur = NULL;
+		const char *now = NULL;
+		int rc;
+		if (sqlite3_prepare_v2(r->db, "SELECT id FROM releases WHERE app = ? ORDER BY version DESC LIMIT 1", -1,
+		                       &cur, NULL) != SQLITE_OK) {
+			ret = db_fail(r, err, "prepare");
+			goto out;
+		}
+		bind_text(cur, 1, info->app);
+		rc = sqlite3_step(cur);
+		if (rc == SQLITE_ROW)
+			now = (const char *)sqlite3_column_text(cur, 0);
+		else if (rc != SQLITE_DONE) {
+			ret = db_fail(r, err, "reading the current release");
+			goto out;
+		}
+		if ((now == NULL) != (info->parent == NULL) || (now && strcmp(now, info->parent))) {
+			ret = sw_error_set(err, SW_ECONFLICT,
+			                   "app '%s' changed while release v%lld was made (its current release is now %.19s); "
+			                   "try again",
+			                   info->app, (long long)info->version, now ? now : "none");
+			goto out;
+		}
 	}
 	json_object_foreach((json_t *)secrets, key, v) {
 		const char *val = json_string_value(json_object_get(v, "value"));

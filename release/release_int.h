@@ -19,8 +19,10 @@ int release_db_open(sw_releases *r, sw_error **err);
 /* Takes app's next version number in a transaction of its own. */
 int release_db_next_version(sw_releases *r, const char *app, int64_t *out, sw_error **err);
 /* One transaction: the secrets (KEY -> {"digest","value"}, may be NULL) and
- * the row. */
-int release_db_insert(sw_releases *r, const sw_release_info *info, const json_t *secrets, sw_error **err);
+ * the row. With check_parent, SW_ECONFLICT unless the app's newest release
+ * is still info->parent (none when parent is NULL). */
+int release_db_insert(sw_releases *r, const sw_release_info *info, const json_t *secrets, bool check_parent,
+                      sw_error **err);
 /* Rows of app matching where ("version = ?", "id prefix", all), newest
  * first. */
 enum release_query { RQ_ALL, RQ_VERSION, RQ_PREFIX };

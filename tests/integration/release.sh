@@ -81,6 +81,14 @@ sw config set shop --secret "DB_PASSWORD=other-$secret" -q >/dev/null
 sw release diff shop v4 v5 >"$tmp/out.diff45"
 grep -q '^  ~ DB_PASSWORD: \*\*\*\* -> \*\*\*\*$' "$tmp/out.diff45" || fail "diff v4 v5: $(cat "$tmp/out.diff45")"
 
+# ---- concurrent config changes: none lost (each retried from the new current release)
+for i in 1 2 3 4 5; do sw config set shop "PAR_$i=$i" -q >"$tmp/par.$i" 2>&1 & done
+wait
+for i in 1 2 3 4 5; do grep -q '^sha256:' "$tmp/par.$i" || fail "concurrent config set $i: $(cat "$tmp/par.$i")"; done
+[ "$(sw config shop | grep -c '^PAR_')" = 5 ] || fail "a concurrent config change was lost: $(sw config shop)"
+sw config unset shop PAR_1 PAR_2 PAR_3 PAR_4 PAR_5 -q >/dev/null
+nrel=$(sw releases shop | grep -c '^v')
+
 # ---- bad input
 expect_fail "app 'nope' has no releases" sw releases nope
 expect_fail "app 'nope' has no releases" sw config nope
@@ -96,7 +104,7 @@ expect_fail "invalid config key '9LIVES'" sw config set shop 9LIVES=x
 expect_fail "invalid app name" sw release Bad_App --image slipway/busybox:1.35
 st=0; sw release shop --image slipway/busybox:1.35 --frob >/dev/null 2>&1 || st=$?
 [ "$st" = 2 ] || fail "unknown flag exited $st"
-[ "$(sw releases shop | grep -c '^v')" = 5 ] || fail "failed releases left rows"
+[ "$(sw releases shop | grep -c '^v')" = "$nrel" ] || fail "failed releases left rows"
 
 # ---- the store: releases are not images, prune keeps them
 sw images >"$tmp/out.images"

@@ -208,7 +208,7 @@ static void add_row(sw_releases *r, const char *app, int64_t version, const char
 	info.created = "1970-01-01T00:00:00Z";
 	info.author = "test";
 	info.reason = "import";
-	expect_ok(release_db_insert(r, &info, NULL, &err), err);
+	expect_ok(release_db_insert(r, &info, NULL, false, &err), err);
 }
 
 static void test_prefix_lookup(void **state)
@@ -247,6 +247,19 @@ static void test_prefix_lookup(void **state)
 	assert_int_equal(got.version, 3);
 	sw_release_info_release(&got);
 	expect_error(sw_release_lookup(f->r, "shop", "abcdef2", &got, &err), &err, SW_ENOTFOUND, "abcdef2");
+
+	/* a release made from a release that is no longer the current one */
+	sw_release_info stale = { 0 };
+	snprintf(stale.id, sizeof(stale.id), "sha256:%064d", 7);
+	snprintf(stale.app, sizeof(stale.app), "shop");
+	snprintf(stale.image, sizeof(stale.image), "%s", a.image);
+	stale.version = 4;
+	stale.created = "1970-01-01T00:00:00Z";
+	stale.author = "test";
+	stale.reason = "config";
+	stale.parent = a.id;
+	expect_error(release_db_insert(f->r, &stale, NULL, true, &err), &err, SW_ECONFLICT, "changed while release v4");
+	expect_error(sw_release_lookup(f->r, "shop", "v4", &got, &err), &err, SW_ENOTFOUND, "v4");
 	sw_release_info_release(&a);
 }
 

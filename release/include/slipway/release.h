@@ -93,7 +93,9 @@ void sw_release_infos_free(sw_release_info *v, size_t n);
  * is the app's current release, if any: config vars carry over from the
  * parent, spec->env on top. Blobs and the tag are written before the index
  * row; the version number is taken in a transaction of its own first, so a
- * failure burns it rather than reusing it. */
+ * failure burns it rather than reusing it. If another release of the app
+ * lands meanwhile, the release is made again from the new current one (a
+ * few times, then SW_ECONFLICT), so no change is lost. */
 int sw_release_create(sw_releases *r, const sw_release_spec *spec, sw_release_info *out, sw_error **err);
 
 /* A config change (reason "config") from the app's current release: set
