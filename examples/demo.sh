@@ -1,8 +1,8 @@
 #!/bin/sh
 # The main job, as far as the code goes today: build the example apps from
 # their Dockerfiles into slipway's image store on a busybox base, then run
-# the multi-stage example's image under runc to show it works.
-# (release and deploy join this script as they land.)
+# the multi-stage example's image under runc to show it works, and release
+# hello with a config change. (deploy joins this script when it lands.)
 #
 # State goes to the default state dir (/var/lib/slipway as root) unless
 # SLIPWAY_HOME says otherwise. Needs root (overlayfs, runc).
@@ -43,6 +43,13 @@ umoci unpack --image "$state/images:multistage:demo" "$tmp/bundle" >/dev/null
 # umoci asks for a terminal; the demo may run without one
 sed -i 's/"terminal": *true/"terminal": false/' "$tmp/bundle/config.json"
 runc --root "$tmp/runc" run --bundle "$tmp/bundle" slipway-demo </dev/null
+
+echo
+echo "== 6. release: image + config vars -> an immutable release ID (a new one per change)"
+r1=$("$slipway" release hello --image hello:demo --note "make demo" -q)
+r2=$("$slipway" config set hello GREETING="hello from a release" -q)
+"$slipway" releases hello -n 3
+"$slipway" release diff hello "$r1" "$r2"
 
 echo
 echo "demo: built hello:demo and multistage:demo; see \`slipway images\` and \`slipway image inspect hello:demo\`"
