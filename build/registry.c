@@ -558,21 +558,72 @@ static int desc_of(const json_t *d, const char **digest, const char **mt, int64_
 	return 0;
 }
 
+/* Fetches reference (an index resolves to linux/amd64), its blobs and, for
+ * an artifact, its subject (kept untagged), then stores the manifest. */
+static int pull_manifest(struct ctx *x, const char *reference, int depth, sw_descriptor *out, sw_error **err)
+{
+	cleanup_free char *raw = NULL, *mt = NULL;
+	cleanup_json json_t *m = NULL;
+	char digest[SW_DIGEST_LEN + 1];
+	const char *bd, *bmt;
+	json_t *v, *subject;
+	int64_t bsize;
+	size_t len = 0, i;
+	int r;
+
+	if (depth > 4)
+		return sw_error_set(err, SW_EINVALID, "manifest %s: subjects nested too deep", reference);
+	if ((r = get_manifest(x, reference, &raw, &len, &mt, digest, err)) < 0)
+		return r;
+	if (!strcmp(mt, SW_MT_OCI_INDEX) || !strcmp(mt, SW_MT_DOCKER_LIST)) {
+		char child[SW_DIGEST_LEN + 1];
+		if ((r = pick_platform(raw, len, child, err)) < 0)
+			return r;
+		free(raw);
+		free(mt);
+		raw = mt = NULL;
+		if ((r = get_manifest(x, child, &raw, &len, &mt, digest, err)) < 0)
+			return r;
+	}
+	if (strcmp(mt, SW_MT_OCI_MANIFEST) && strcmp(mt, SW_MT_DOCKER_MANIFEST))
+		return sw_error_set(err, SW_EINVALID, "manifest %s: unsupported type %.128s", reference, mt);
+	if ((r = sw_json_loadb(&m, "manifest", raw, len, err)) < 0)
+		return r;
+	subject = json_object_get(m, "subject");
+	if (!json_object_get(m, "artifactType") && !subject && (r = sw_image_manifest_check(m, digest, err)) < 0)
+		return r;
+
+	if ((r = desc_of(json_object_get(m, "config"), &bd, &bmt, &bsize, "config", err)) < 0 ||
+	    (r = pull_blob(x, bd, bmt, bsize, err)) < 0)
+		return r;
+	json_array_foreach(json_object_get(m, "layers"), i, v) {
+		if ((r = desc_of(v, &bd, &bmt, &bsize, "layer", err)) < 0 || (r = pull_blob(x, bd, bmt, bsize, err)) < 0)
+			return r;
+	}
+	if (subject) {
+		const char *sd = json_string_value(json_object_get(subject, "digest"));
+		sw_descriptor sdesc;
+		if (!sd || !sw_digest_valid(sd))
+			return sw_error_set(err, SW_EINVALID, "manifest %s: bad subject digest", digest);
+		if (!sw_image_store_has_blob(x->store, sd)) {
+			if ((r = pull_manifest(x, sd, depth + 1, &sdesc, err)) < 0)
+				return sw_error_wrap(err, "subject %s", sd);
+			if ((r = sw_image_store_add_untagged(x->store, &sdesc, err)) < 0)
+				return r;
+		}
+	}
+	return sw_image_store_put_blob(x->store, mt, raw, len, digest, out, err);
+}
+
 int sw_registry_pull(sw_image_store *s, const char *src, const char *local_ref, const sw_registry_opts *opts,
                      sw_descriptor *out, sw_error **err)
 {
 	static const sw_registry_opts defaults = { 0 };
 	cleanup_ref sw_registry_ref ref = { 0 };
 	cleanup_client struct reg_client *c = NULL;
-	cleanup_free char *raw = NULL, *mt = NULL, *tag = NULL;
-	cleanup_json json_t *m = NULL;
-	char digest[SW_DIGEST_LEN + 1];
+	cleanup_free char *tag = NULL;
 	sw_push_result unused = { 0 };
 	sw_descriptor desc;
-	const char *bd, *bmt;
-	int64_t bsize;
-	size_t len = 0, i;
-	json_t *v;
 	struct ctx x;
 	int r;
 
@@ -591,34 +642,7 @@ int sw_registry_pull(sw_image_store *s, const char *src, const char *local_ref, 
 		return r;
 	x = (struct ctx){ s, c, ref.name, opts, 0, &unused };
 
-	if ((r = get_manifest(&x, ref.digest ? ref.digest : ref.tag, &raw, &len, &mt, digest, err)) < 0)
-		return sw_error_wrap(err, "pulling %s", src);
-	if (!strcmp(mt, SW_MT_OCI_INDEX) || !strcmp(mt, SW_MT_DOCKER_LIST)) {
-		char child[SW_DIGEST_LEN + 1];
-		if ((r = pick_platform(raw, len, child, err)) < 0)
-			return sw_error_wrap(err, "pulling %s", src);
-		free(raw);
-		free(mt);
-		raw = mt = NULL;
-		if ((r = get_manifest(&x, child, &raw, &len, &mt, digest, err)) < 0)
-			return sw_error_wrap(err, "pulling %s", src);
-	}
-	if (strcmp(mt, SW_MT_OCI_MANIFEST) && strcmp(mt, SW_MT_DOCKER_MANIFEST))
-		return sw_error_set(err, SW_EINVALID, "pulling %s: unsupported manifest type %.128s", src, mt);
-	if ((r = sw_json_loadb(&m, "manifest", raw, len, err)) < 0)
-		return sw_error_wrap(err, "pulling %s", src);
-	if (!json_object_get(m, "artifactType") && !json_object_get(m, "subject") &&
-	    (r = sw_image_manifest_check(m, digest, err)) < 0)
-		return sw_error_wrap(err, "pulling %s", src);
-
-	if ((r = desc_of(json_object_get(m, "config"), &bd, &bmt, &bsize, "config", err)) < 0 ||
-	    (r = pull_blob(&x, bd, bmt, bsize, err)) < 0)
-		return sw_error_wrap(err, "pulling %s", src);
-	json_array_foreach(json_object_get(m, "layers"), i, v) {
-		if ((r = desc_of(v, &bd, &bmt, &bsize, "layer", err)) < 0 || (r = pull_blob(&x, bd, bmt, bsize, err)) < 0)
-			return sw_error_wrap(err, "pulling %s", src);
-	}
-	if ((r = sw_image_store_put_blob(s, mt, raw, len, digest, &desc, err)) < 0)
+	if ((r = pull_manifest(&x, ref.digest ? ref.digest : ref.tag, 0, &desc, err)) < 0)
 		return sw_error_wrap(err, "pulling %s", src);
 	if (tag)
 		r = sw_image_store_tag(s, tag, &desc, err);

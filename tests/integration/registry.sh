@@ -93,6 +93,7 @@ step "skopeo sees it"
 sk=$(skopeo inspect --tls-verify=false "docker://$reg/slipway/busybox:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Digest"])')
 [ "$sk" = "$want" ] || fail "skopeo sees $sk, want $want"
 skopeo inspect --tls-verify=false --raw "docker://$reg/slipway/busybox:1" >"$tmp/raw.json"
+raw_size=$(wc -c <"$tmp/raw.json")
 python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); assert m["mediaType"]=="application/vnd.oci.image.manifest.v1+json"' "$tmp/raw.json" ||
 	fail "the registry keeps the wrong media type"
 
@@ -170,6 +171,28 @@ sk=$(skopeo inspect --tls-verify=false --raw "docker://$reg/artifacts/demo@$want
 [ "$sk" = "$want" ] || fail "the subject is not in the registry by digest"
 got=$("$bin" --state-dir "$tmp/state4" pull --insecure "$reg/artifacts/demo:v1" 2>"$tmp/err") || { cat "$tmp/err"; fail "artifact pull"; }
 [ "$got" = "$art" ] || fail "artifact pull gave $got, want $art"
+"$bin" --state-dir "$tmp/state4" image inspect "$want" >/dev/null || fail "artifact pull did not bring its subject"
+
+step "an index resolves to linux/amd64; a Docker v2 manifest pulls"
+# in artifacts/demo, which has both the image and the artifact (as "arm64")
+python3 - "$raw_size" "$want" "$(wc -c <"$layout/blobs/sha256/${art#sha256:}")" "$art" >"$tmp/index.json" <<'EOF2'
+import json, sys
+size, d, osize, other = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+print(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": other, "size": osize,
+     "platform": {"architecture": "arm64", "os": "linux"}},
+    {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": d, "size": size,
+     "platform": {"architecture": "amd64", "os": "linux"}}]}))
+EOF2
+curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" --data-binary "@$tmp/index.json" \
+	"http://$reg/v2/artifacts/demo/manifests/multi" >/dev/null || fail "could not put an index in the registry"
+got=$("$bin" --state-dir "$tmp/state9" pull --insecure "$reg/artifacts/demo:multi" 2>"$tmp/err") || { cat "$tmp/err"; fail "index pull"; }
+[ "$got" = "$want" ] || fail "index pull gave $got, want $want"
+skopeo copy -q --dest-tls-verify=false --format v2s2 "oci:$tmp/skopeo-oci:x" "docker://$reg/docker/busybox:1" ||
+	fail "skopeo could not push a v2s2 manifest"
+got=$("$bin" --state-dir "$tmp/state9" pull --insecure "$reg/docker/busybox:1" 2>"$tmp/err") || { cat "$tmp/err"; fail "v2s2 pull"; }
+mt=$("$bin" --state-dir "$tmp/state9" image inspect -o json "$reg/docker/busybox:1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["manifest"]["mediaType"])')
+[ "$mt" = "application/vnd.docker.distribution.manifest.v2+json" ] || fail "v2s2 pull stored $mt"
 
 step "FROM a registry image pulls the base"
 mkdir -p "$tmp/ctx"
