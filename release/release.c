@@ -548,6 +548,42 @@ int sw_release_config_change(sw_releases *r, const char *app, const json_t *set,
 	}
 }
 
+static int rollback_once(sw_releases *r, const char *app, const char *what, const char *note,
+                         sw_release_info *out, sw_error **err)
+{
+	cleanup_json json_t *doc = NULL;
+	sw_release_info cur = { 0 }, target = { 0 };
+	int ret;
+
+	if ((ret = sw_release_current(r, app, &cur, err)) < 0)
+		return ret;
+	if ((ret = sw_release_lookup(r, app, what, &target, err)) < 0 ||
+	    (ret = sw_release_document(r, target.id, &doc, err)) < 0)
+		goto out;
+	json_object_set_new(doc, "parent", json_string(cur.id));
+	json_object_del(doc, "note");
+	if (note && *note)
+		json_object_set_new(doc, "note", json_string(note));
+	ret = release_commit(r, app, doc, NULL, "rollback", out, err);
+out:
+	sw_release_info_release(&cur);
+	sw_release_info_release(&target);
+	return ret;
+}
+
+int sw_release_rollback(sw_releases *r, const char *app, const char *what, const char *note,
+                        sw_release_info *out, sw_error **err)
+{
+	int ret;
+
+	for (int i = 0;; i++) {
+		ret = rollback_once(r, app, what, note, out, err);
+		if (ret != SW_ECONFLICT || i + 1 == RELEASE_ATTEMPTS)
+			return ret;
+		sw_error_clear(err);
+	}
+}
+
 /* ---- display ------------------------------------------------------------ */
 
 json_t *sw_release_info_json(const sw_release_info *info)

@@ -34,6 +34,7 @@
 	"  diff    APP A B [-o text|json]        what changed between two releases\n" \
 	"  export  APP ID|vN FILE                write a release and its image as one tar\n" \
 	"  import  FILE                          import such a tar (same ID)\n" \
+	"  rollback APP ID|vN [--note T] [-q]    a new release copying an earlier one\n" \
 	"\n" \
 	"      --image REF       the image: NAME[:TAG], a digest or a unique prefix\n" \
 	"      --env-file FILE   config vars from a KEY=VALUE file\n" \
@@ -81,6 +82,16 @@
 	"\n" \
 	STATE_DIR_FLAG
 
+#define ROLLBACK_USAGE \
+	"usage: slipway release rollback [--note TEXT] [-q] [--state-dir DIR] APP ID|vN\n" \
+	"\n" \
+	"Makes a new release (reason rollback) with the image, config vars, processes\n" \
+	"and deploy manifests of an earlier release; history keeps every release.\n" \
+	"\n" \
+	"      --note TEXT       a note kept with the release\n" \
+	"  -q, --quiet           print only the new release ID\n" \
+	STATE_DIR_FLAG
+
 #define IMPORT_USAGE \
 	"usage: slipway release import [-q] [--state-dir DIR] FILE\n" \
 	"\n" \
@@ -97,12 +108,14 @@ static int cmd_release_show(int argc, char **argv, const struct cli_command *sel
 static int cmd_release_diff(int argc, char **argv, const struct cli_command *self);
 static int cmd_release_export(int argc, char **argv, const struct cli_command *self);
 static int cmd_release_import(int argc, char **argv, const struct cli_command *self);
+static int cmd_release_rollback(int argc, char **argv, const struct cli_command *self);
 
 const struct cli_command cli_release_commands[] = {
 	{ "show", cmd_release_show, CLI_NEEDS_STORE, "show a release", SHOW_USAGE },
 	{ "diff", cmd_release_diff, CLI_NEEDS_STORE, "compare two releases", DIFF_USAGE },
 	{ "export", cmd_release_export, CLI_NEEDS_STORE, "write a release as one tar", EXPORT_USAGE },
 	{ "import", cmd_release_import, CLI_NEEDS_STORE, "import a release tar", IMPORT_USAGE },
+	{ "rollback", cmd_release_rollback, CLI_NEEDS_STORE, "release an earlier release again", ROLLBACK_USAGE },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -565,6 +578,50 @@ static int cmd_release_import(int argc, char **argv, const struct cli_command *s
 	if (optind + 1 != argc)
 		return cli_usage_error(self, "release import: expected one FILE");
 	if (cli_open_releases(&r, state_dir, &err) < 0 || sw_release_import(r, argv[optind], &info, &err) < 0)
+		return cli_fail(err);
+	cli_print_release(&info, quiet);
+	sw_release_info_release(&info);
+	return EXIT_OK;
+}
+
+static int cmd_release_rollback(int argc, char **argv, const struct cli_command *self)
+{
+	static const struct option opts[] = {
+		{ "note", required_argument, NULL, OPT_NOTE },
+		{ "quiet", no_argument, NULL, 'q' },
+		COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	cleanup_releases sw_releases *r = NULL;
+	const char *state_dir = NULL, *note = NULL;
+	sw_release_info info = { 0 };
+	sw_error *err = NULL;
+	bool quiet = false;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NOTE:
+			note = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_STATE_DIR:
+			state_dir = optarg;
+			break;
+		case 'h':
+			return cli_help(self);
+		default:
+			return cli_usage_error(self, "release rollback: unknown or incomplete flag '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 2 != argc)
+		return cli_usage_error(self, "release rollback: expected APP and a release (ID or vN)");
+	if (cli_open_releases(&r, state_dir, &err) < 0 ||
+	    sw_release_rollback(r, argv[optind], argv[optind + 1], note, &info, &err) < 0)
 		return cli_fail(err);
 	cli_print_release(&info, quiet);
 	sw_release_info_release(&info);

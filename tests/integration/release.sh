@@ -81,6 +81,15 @@ sw config set shop --secret "DB_PASSWORD=other-$secret" -q >/dev/null
 sw release diff shop v4 v5 >"$tmp/out.diff45"
 grep -q '^  ~ DB_PASSWORD: \*\*\*\* -> \*\*\*\*$' "$tmp/out.diff45" || fail "diff v4 v5: $(cat "$tmp/out.diff45")"
 
+# ---- rollback: a new release with v2's config
+rb=$(sw release rollback shop v2 --note "undo" -q)
+sw releases shop -n 1 | grep -q "^v6 .* rollback .*undo" || fail "rollback: $(sw releases shop -n 1)"
+sw config shop | grep -qx 'LOG_LEVEL=debug' || fail "rollback to v2 lacks LOG_LEVEL"
+sw config shop | grep -q DB_PASSWORD && fail "rollback to v2 kept DB_PASSWORD"
+sw release rollback shop v5 -q >/dev/null
+sw config shop | grep -qx 'DB_PASSWORD=\*\*\*\*' || fail "rollback to v5 lacks the secret"
+[ "$rb" != "$(sw release show shop v2 -o json | sed -n 's/^  "id": "\(.*\)",$/\1/p')" ] || fail "rollback reused v2's ID"
+
 # ---- concurrent config changes: none lost (each retried from the new current release)
 for i in 1 2 3 4 5; do sw config set shop "PAR_$i=$i" -q >"$tmp/par.$i" 2>&1 & done
 wait

@@ -177,10 +177,24 @@ static void test_versions_never_reused(void **state)
 	/* back to the first config but with a parent: a new ID */
 	assert_string_not_equal(c.id, a.id);
 
+	/* rollback to v2: a new version with v2's config and the current parent */
+	sw_release_info rb = { 0 };
+	cleanup_json json_t *d2 = NULL, *drb = NULL;
+	expect_ok(sw_release_rollback(f->r, "shop", "v2", "back", &rb, &err), err);
+	assert_int_equal(rb.version, 5);
+	assert_string_equal(rb.reason, "rollback");
+	assert_string_equal(rb.parent, c.id);
+	expect_ok(sw_release_document(f->r, b.id, &d2, &err), err);
+	expect_ok(sw_release_document(f->r, rb.id, &drb, &err), err);
+	assert_true(json_equal(json_object_get(d2, "config"), json_object_get(drb, "config")));
+	assert_string_equal(json_string_value(json_object_get(drb, "image")), b.image);
+	sw_release_info_release(&rb);
+	expect_error(sw_release_rollback(f->r, "shop", "v3", NULL, &rb, &err), &err, SW_ENOTFOUND, "has no release v3");
+
 	expect_ok(sw_release_list(f->r, "shop", 0, &v, &n, &err), err);
-	assert_int_equal(n, 3);
-	assert_int_equal(v[0].version, 4);
-	assert_int_equal(v[2].version, 1);
+	assert_int_equal(n, 4);
+	assert_int_equal(v[0].version, 5);
+	assert_int_equal(v[3].version, 1);
 	sw_release_infos_free(v, n);
 	expect_ok(sw_release_list(f->r, "shop", 1, &v, &n, &err), err);
 	assert_int_equal(n, 1);

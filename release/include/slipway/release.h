@@ -105,6 +105,12 @@ int sw_release_create(sw_releases *r, const sw_release_spec *spec, sw_release_in
 int sw_release_config_change(sw_releases *r, const char *app, const json_t *set, bool secret,
                              const json_t *unset, const char *note, sw_release_info *out, sw_error **err);
 
+/* A new release (reason "rollback") with the image, config vars, processes
+ * and manifests of an earlier release `what` (vN or ID), whose parent is the
+ * current release. Secret values come back with their digests. */
+int sw_release_rollback(sw_releases *r, const char *app, const char *what, const char *note,
+                        sw_release_info *out, sw_error **err);
+
 /* ---- reading -------------------------------------------------------------- */
 
 /* Resolves "vN", a full ID or a unique prefix of at least 7 hex digits (with
