@@ -347,11 +347,11 @@ static json_t *build_metadata(const sw_image *img)
 	} keys[] = {
 		{ "org.opencontainers.image.revision", "git", "commit" },
 		{ "org.opencontainers.image.source", "git", "source" },
-		{ "io.slipway.git.author", "git", "author" },
-		{ "io.slipway.git.message", "git", "message" },
-		{ "io.slipway.git.dirty", "git", "dirty" },
-		{ "io.slipway.build.dockerfile", NULL, "dockerfile" },
-		{ "io.slipway.build.version", NULL, "builder" },
+		{ "dev.slipway.git.author", "git", "author" },
+		{ "dev.slipway.git.message", "git", "message" },
+		{ "dev.slipway.git.dirty", "git", "dirty" },
+		{ "dev.slipway.build.dockerfile", NULL, "dockerfile" },
+		{ "dev.slipway.build.version", NULL, "builder" },
 	};
 	json_t *ann = json_object_get(img->manifest, "annotations");
 	json_t *labels = json_object_get(json_object_get(img->config, "config"), "Labels");

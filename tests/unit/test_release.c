@@ -82,8 +82,9 @@ static void expect_error(int r, sw_error **err, int code, const char *want)
 	sw_error_clear(err);
 }
 
-/* A small image (no layers, Cmd set) tagged ref in r's store. */
-static void put_image(sw_releases *r, const char *ref, const char *cmd)
+/* A small image (no layers, Cmd set) tagged ref in r's store; ann (may be
+ * NULL) are its manifest's annotations. */
+static void put_image_ann(sw_releases *r, const char *ref, const char *cmd, const json_t *ann)
 {
 	sw_image_store *s = sw_releases_store(r);
 	sw_error *err = NULL;
@@ -93,8 +94,13 @@ static void put_image(sw_releases *r, const char *ref, const char *cmd)
 	json_object_set_new(json_object_get(cfg, "config"), "Cmd", json_pack("[s, s]", cmd, "--port=8080"));
 	expect_ok(sw_image_store_put_json(s, SW_MT_OCI_CONFIG, cfg, &cd, &err), err);
 	json_decref(cfg);
-	expect_ok(sw_image_store_put_manifest(s, &cd, NULL, 0, NULL, &md, &err), err);
+	expect_ok(sw_image_store_put_manifest(s, &cd, NULL, 0, ann, &md, &err), err);
 	expect_ok(sw_image_store_tag(s, ref, &md, &err), err);
+}
+
+static void put_image(sw_releases *r, const char *ref, const char *cmd)
+{
+	put_image_ann(r, ref, cmd, NULL);
 }
 
 static void make_release(sw_releases *r, const char *app, const char *image, sw_release_info *out)
@@ -137,6 +143,23 @@ static void test_id_deterministic(void **state)
 	assert_string_equal(
 		json_string_value(json_object_get(json_object_get(json_object_get(doc, "config"), "PORT"), "value")), "8080");
 	assert_null(json_object_get(doc, "created"));
+
+	/* git metadata from the image's annotations (as a git build writes them) */
+	cleanup_json json_t *ann = json_pack("{s:s, s:s, s:s, s:s}", "org.opencontainers.image.revision",
+	                                     "0123456789abcdef0123456789abcdef01234567", "org.opencontainers.image.source",
+	                                     "https://example.com/shop.git", "dev.slipway.git.author", "Ann <ann@x>",
+	                                     "dev.slipway.git.message", "fix the cart");
+	cleanup_json json_t *gdoc = NULL;
+	sw_release_info g = { 0 };
+	put_image_ann(f->r, "web:git", "/bin/httpd", ann);
+	make_release(f->r, "gitapp", "web:git", &g);
+	assert_string_equal(g.git_commit, "0123456789abcdef0123456789abcdef01234567");
+	expect_ok(sw_release_document(f->r, g.id, &gdoc, &err), err);
+	json_t *git = json_object_get(json_object_get(gdoc, "build"), "git");
+	assert_string_equal(json_string_value(json_object_get(git, "author")), "Ann <ann@x>");
+	assert_string_equal(json_string_value(json_object_get(git, "message")), "fix the cart");
+	assert_string_equal(json_string_value(json_object_get(git, "source")), "https://example.com/shop.git");
+	sw_release_info_release(&g);
 
 	/* a different image gives a different ID */
 	put_image(f->r2, "web:2", "/bin/other");
