@@ -100,7 +100,13 @@ int release_commit(sw_releases *r, const char *app, const json_t *doc, const jso
 	/* the subject: the image manifest, which must be in the store */
 	if ((ret = sw_image_store_read_blob(r->store, image, SW_MANIFEST_MAX, &idata, &ilen, err)) < 0)
 		return sw_error_wrap(err, "release of %s", app);
-	snprintf(subject.media_type, sizeof(subject.media_type), "%s", SW_MT_OCI_MANIFEST);
+	{
+		cleanup_json json_t *im = NULL;
+		const char *mt = NULL;
+		if (sw_json_loadb(&im, image, idata, ilen, NULL) == 0)
+			mt = json_string_value(json_object_get(im, "mediaType"));
+		snprintf(subject.media_type, sizeof(subject.media_type), "%s", mt ? mt : SW_MT_OCI_MANIFEST);
+	}
 	snprintf(subject.digest, sizeof(subject.digest), "%s", image);
 	subject.size = (int64_t)ilen;
 
@@ -131,6 +137,12 @@ int release_commit(sw_releases *r, const char *app, const json_t *doc, const jso
 	tag = sw_xasprintf("%s%s:v%lld", SW_RELEASE_REF_PREFIX, app, (long long)version);
 	if ((ret = sw_image_store_tag(r->store, tag, &md, err)) < 0)
 		return sw_error_wrap(err, "tagging the release");
+	/* pin the image too: `image rm` of its own tag must not delete the
+	 * manifest a release points at (hidden from `images` like the release) */
+	free(tag);
+	tag = sw_xasprintf("%s%s:v%lld-image", SW_RELEASE_REF_PREFIX, app, (long long)version);
+	if ((ret = sw_image_store_tag(r->store, tag, &subject, err)) < 0)
+		return sw_error_wrap(err, "pinning the release's image");
 
 	snprintf(out->id, sizeof(out->id), "%s", md.digest);
 	snprintf(out->app, sizeof(out->app), "%s", app);

@@ -120,6 +120,13 @@ sw images >"$tmp/out.images"
 grep -q slipway-release "$tmp/out.images" && fail "images lists releases: $(cat "$tmp/out.images")"
 sw image prune >/dev/null
 sw release show shop v1 >/dev/null || fail "prune removed release v1"
+# removing the image's own tag keeps what a release pins
+"$bin" --state-dir "$tmp/pin" image import --rootfs "$tmp/base.tar" pinned:1 >/dev/null
+"$bin" --state-dir "$tmp/pin" release pinapp --image pinned:1 -q >/dev/null
+"$bin" --state-dir "$tmp/pin" image rm pinned:1 >/dev/null
+"$bin" --state-dir "$tmp/pin" image prune >/dev/null
+"$bin" --state-dir "$tmp/pin" release export pinapp v1 "$tmp/pin.tar" >/dev/null || fail "export after image rm"
+[ "$("$bin" --state-dir "$tmp/pin" images -q | wc -l)" = 0 ] || fail "images shows a release pin"
 
 # ---- export / import
 sw release export shop v5 "$tmp/shop.tar" >"$tmp/out.export"

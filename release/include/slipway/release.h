@@ -6,7 +6,8 @@
  * is the config blob of an OCI artifact manifest whose subject is the image;
  * the release ID is that manifest's digest, so the same inputs give the same
  * ID on any machine. The artifact lives in the image store, tagged
- * "slipway-release/APP:vN" so prune keeps it.
+ * "slipway-release/APP:vN" so prune keeps it, and its image is pinned as
+ * "slipway-release/APP:vN-image" so removing the image's own tag keeps it.
  *
  * History (the release index) is STATE/releases.db (SQLite, WAL): one row
  * per release with the only timestamp, the author and the reason. Secret
