@@ -225,6 +225,7 @@ static void test_versions_never_reused(void **state)
 
 	expect_error(sw_release_list(f->r, "nope", 0, &v, &n, &err), &err, SW_ENOTFOUND, "app 'nope' has no releases");
 	expect_error(sw_release_current(f->r, "Bad_App", &d, &err), &err, SW_EINVALID, "invalid app name");
+	expect_error(sw_release_current(f->r, "show", &d, &err), &err, SW_EINVALID, "app name 'show' is reserved");
 	cleanup_json json_t *env = json_object();
 	sw_release_spec spec = { .app = "shop", .image = "missing:1", .env = env };
 	expect_error(sw_release_create(f->r, &spec, &d, &err), &err, SW_ENOTFOUND, "missing:1");

@@ -49,7 +49,8 @@ sw_image_store *sw_releases_store(sw_releases *r);
 
 /* ---- parsing users' files ------------------------------------------------- */
 
-/* App names: [a-z0-9][a-z0-9-]*, at most 63 characters. */
+/* App names: [a-z0-9][a-z0-9-]*, at most 63 characters, not a sub-command
+ * name (show, diff, export, import, rollback, set, unset). */
 int sw_app_name_check(const char *app, sw_error **err);
 /* Config keys: [A-Za-z_][A-Za-z0-9_]*, at most 255 characters. */
 int sw_config_key_check(const char *key, sw_error **err);
