@@ -495,6 +495,11 @@ static int fetch_token(struct reg_client *c, const char *challenge, sw_error **e
 
 	free_secret(c->auth);
 	c->auth = NULL;
+	/* credentials go in clear text only where the registry itself is
+	 * plain HTTP (--insecure) */
+	if (c->creds && !strncmp(realm, "http://", 7) && strncmp(c->base, "http://", 7))
+		return sw_error_set(err, SW_EINVALID, "registry %s: refusing to send credentials to plain-HTTP token realm %s",
+		                    c->host, realm);
 	if (c->creds) {
 		char *enc = reg_base64_encode(c->creds, strlen(c->creds));
 		set_auth(c, "Basic", enc);
