@@ -529,6 +529,8 @@ static int pull_blob(struct ctx *x, const char *digest, const char *media_type, 
 		r = reg_request(x->c, "GET", url, NULL, NULL, &resp, 0, err);
 		if (r == 0 && resp.status != 200)
 			r = status_error(&resp, "blob", err);
+		if (r == 0)
+			r = check_digest_header(&resp, digest, "blob", err);
 		if (r == 0 && sw_blob_writer_size(w) != size)
 			r = sw_error_set(err, SW_EINVALID, "blob %s: got %lld bytes, expected %lld", digest,
 			                 (long long)sw_blob_writer_size(w), (long long)size);
