@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "image_store_int.h"
 #include "registry_int.h"
 #include "slipway/cleanup.h"
 #include "slipway/json.h"
@@ -641,6 +642,10 @@ int sw_registry_pull(sw_image_store *s, const char *src, const char *local_ref, 
 			return r;
 	}
 	if ((r = reg_client_new(&c, api_host(ref.host), opts->insecure, err)) < 0)
+		return r;
+	/* prune must not take blobs we found present before the manifest that
+	 * refers to them is tagged */
+	if ((r = store_writer_lock(s, err)) < 0)
 		return r;
 	x = (struct ctx){ s, c, ref.name, opts, 0, &unused };
 
