@@ -188,6 +188,26 @@ curl -sf -X PUT -H "Content-Type: application/vnd.oci.image.index.v1+json" --dat
 	"http://$reg/v2/artifacts/demo/manifests/multi" >/dev/null || fail "could not put an index in the registry"
 got=$("$bin" --state-dir "$tmp/state9" pull --insecure "$reg/artifacts/demo:multi" 2>"$tmp/err") || { cat "$tmp/err"; fail "index pull"; }
 [ "$got" = "$want" ] || fail "index pull gave $got, want $want"
+# the same index from the store: its manifests (and the artifact's subject) go first
+idx=$(python3 - "$layout" "$tmp/index.json" <<'EOF2'
+import hashlib, json, os, sys
+layout, path = sys.argv[1], sys.argv[2]
+data = open(path, "rb").read()
+d = hashlib.sha256(data).hexdigest()
+with open(os.path.join(layout, "blobs", "sha256", d), "wb") as f:
+    f.write(data)
+idx = json.load(open(os.path.join(layout, "index.json")))
+idx["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + d,
+                         "size": len(data), "annotations": {"org.opencontainers.image.ref.name": "multi/index:1"}})
+with open(os.path.join(layout, "index.json"), "w") as f:
+    json.dump(idx, f)
+print("sha256:" + d)
+EOF2
+)
+got=$(sw push --insecure multi/index:1 "$reg/pushed/index:1" 2>"$tmp/err") || { cat "$tmp/err"; fail "index push"; }
+[ "$got" = "$idx" ] || fail "index push printed $got, want $idx"
+sk=$(skopeo inspect --tls-verify=false --raw "docker://$reg/pushed/index:1" | python3 -c 'import hashlib,sys; print("sha256:"+hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+[ "$sk" = "$idx" ] || fail "skopeo sees index $sk, want $idx"
 skopeo copy -q --dest-tls-verify=false --format v2s2 "oci:$tmp/skopeo-oci:x" "docker://$reg/docker/busybox:1" ||
 	fail "skopeo could not push a v2s2 manifest"
 got=$("$bin" --state-dir "$tmp/state9" pull --insecure "$reg/docker/busybox:1" 2>"$tmp/err") || { cat "$tmp/err"; fail "v2s2 pull"; }
