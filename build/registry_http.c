@@ -371,6 +371,7 @@ static int send_once(struct reg_client *c, const char *method, const char *url, 
 {
 	struct curl_slist *hl = NULL;
 	struct xfer x = { c->curl, resp, body, false };
+	struct reg_body empty = { NULL, -1, 0, 0, 0 }; /* no static state: a daemon may push from threads */
 	CURL *h = c->curl;
 	CURLcode rc;
 	int r = 0;
@@ -400,7 +401,6 @@ static int send_once(struct reg_client *c, const char *method, const char *url, 
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	} else {
-		static struct reg_body empty = { NULL, -1, 0, 0, 0 };
 		struct reg_body *b = body ? body : &empty;
 		b->pos = 0;
 		x.body = b;
