@@ -515,6 +515,7 @@ static void builder_release(struct builder *b)
 	free(b->ctx_dir);
 	free(b->dockerfile);
 	free(b->fail_output);
+	json_decref(b->annotations);
 }
 
 static int write_image(struct builder *b, struct bstage *bs, sw_build_result *out, sw_error **err)
@@ -534,7 +535,12 @@ static int write_image(struct builder *b, struct bstage *bs, sw_build_result *ou
 		ls[i] = bs->layers[i].blob;
 	if ((r = sw_image_store_put_json(b->store, SW_MT_OCI_CONFIG, bs->config, &cfg, err)) < 0)
 		return r;
-	if ((r = sw_image_store_put_manifest(b->store, &cfg, ls, bs->nlayers, NULL, &out->manifest, err)) < 0)
+	if (!b->annotations)
+		b->annotations = json_object();
+	for (size_t i = 0; i < b->o->nannotations; i++)
+		json_object_set_new(b->annotations, b->o->annotations[i].key, json_string(b->o->annotations[i].value));
+	if ((r = sw_image_store_put_manifest(b->store, &cfg, ls, bs->nlayers, b->annotations, &out->manifest,
+	                                     err)) < 0)
 		return r;
 	if (b->o->ntags == 0)
 		return sw_image_store_add_untagged(b->store, &out->manifest, err);
@@ -544,13 +550,56 @@ static int write_image(struct builder *b, struct bstage *bs, sw_build_result *ou
 	return 0;
 }
 
+static void git_warn(const char *msg, void *payload)
+{
+	struct builder *b = payload;
+	emit(b, SW_BUILD_EV_WARNING, 0, 0, msg, strlen(msg));
+}
+
+/* The context folder: a git: source is materialised into git first (its
+ * -f is relative to the context, as for a folder given as a path inside
+ * it); a folder gets the git metadata of its work tree, if any. */
+static int open_context(struct builder *b, struct bgit *git, sw_error **err)
+{
+	const sw_build_opts *o = b->o;
+	const char *ctx = o->context_dir;
+	char real[PATH_MAX];
+	int r;
+
+	if (!strncmp(ctx, "git:", 4)) {
+		if (o->dockerfile) {
+			cleanup_free char *c = sw_path_clean(o->dockerfile);
+			if (!sw_path_is_beneath(c))
+				return sw_error_set(err, SW_EESCAPE, "-f %s: must be a path inside the git context", o->dockerfile);
+		}
+		if ((r = bgit_materialise(git, b->work_dir, ctx + 4, git_warn, b, err)) < 0)
+			return r;
+		ctx = git->context;
+		b->annotations = steal_pointer(&git->annotations);
+	}
+	if (!realpath(ctx, real))
+		return sw_error_set_errno(err, errno, "build context %s", ctx);
+	b->ctx_dir = sw_xstrdup(real);
+	if (git->context)
+		b->dockerfile = sw_xasprintf("%s/%s", b->ctx_dir, o->dockerfile ? o->dockerfile : "Dockerfile");
+	else if ((r = bgit_describe_folder(&b->annotations, b->ctx_dir, err)) < 0)
+		return sw_error_wrap(err, "build context %s", ctx);
+	else
+		b->dockerfile = o->dockerfile ? sw_xstrdup(o->dockerfile) : sw_xasprintf("%s/Dockerfile", b->ctx_dir);
+	b->ctxfd = open(b->ctx_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (b->ctxfd < 0)
+		return sw_error_set_errno(err, errno, "build context %s", b->ctx_dir);
+	return 0;
+}
+
 int sw_build(sw_image_store *store, const char *state_dir, const sw_build_opts *opts, sw_build_result *out,
              sw_error **err)
 {
 	struct builder b = { .o = opts, .store = store, .state_dir = state_dir, .ctxfd = -1 };
+	struct bgit git = { 0 };
 	sw_df_file *f = NULL;
 	cleanup_free char *ignore_path = NULL;
-	char real[PATH_MAX], state_real[PATH_MAX];
+	char state_real[PATH_MAX];
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -559,20 +608,13 @@ int sw_build(sw_image_store *store, const char *state_dir, const sw_build_opts *
 		return sw_error_set_errno(err, errno, "state dir %s", state_dir);
 	b.state_dir = state_real;
 	state_dir = state_real;
-	if (!realpath(opts->context_dir, real))
-		return sw_error_set_errno(err, errno, "build context %s", opts->context_dir);
-	b.ctx_dir = sw_xstrdup(real);
-	b.dockerfile = opts->dockerfile ? sw_xstrdup(opts->dockerfile) : sw_xasprintf("%s/Dockerfile", b.ctx_dir);
-	b.ctxfd = open(b.ctx_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (b.ctxfd < 0) {
-		r = sw_error_set_errno(err, errno, "build context %s", b.ctx_dir);
-		goto out;
-	}
 	b.work_dir = sw_xasprintf("%s/build", state_dir);
 	b.cache_dir = sw_xasprintf("%s/build-cache", state_dir);
 	b.mount_cache_dir = sw_xasprintf("%s/cache", state_dir);
 	if ((r = sw_mkdir_p(b.work_dir, 0700, 0700, err)) < 0 || (r = sw_mkdir_p(b.cache_dir, 0700, 0700, err)) < 0 ||
 	    (r = sw_mkdir_p(b.mount_cache_dir, 0700, 0700, err)) < 0)
+		goto out;
+	if ((r = open_context(&b, &git, err)) < 0)
 		goto out;
 	if ((r = sw_ignore_choose(&ignore_path, b.ctx_dir, b.dockerfile, err)) < 0 ||
 	    (r = sw_ignore_load(&b.ignore, ignore_path, err)) < 0)
@@ -607,6 +649,7 @@ int sw_build(sw_image_store *store, const char *state_dir, const sw_build_opts *
 out:
 	sw_df_file_free(f);
 	builder_release(&b);
+	bgit_release(&git);
 	return r < 0 ? r : 0;
 }
 

@@ -54,6 +54,7 @@ struct builder {
 	size_t steps, cached;
 	bool last_cached;          /* the current step was a cache hit */
 	char *fail_output;         /* the last lines of a failed RUN */
+	json_t *annotations;       /* the manifest's: git metadata, then opts' */
 };
 
 /* ---- builder.c ---------------------------------------------------------- */
@@ -74,6 +75,26 @@ int builder_mount_ref(struct builder *b, sw_df_ref_kind kind, size_t stage, cons
  * an image's manifest digest (COPY --from hashes what it copies instead). */
 int builder_ref_key(struct builder *b, sw_df_ref_kind kind, size_t stage, const char *ref,
                     char out[SW_DIGEST_LEN + 1], sw_error **err);
+
+/* ---- build_git.c: git contexts and metadata (libgit2) ------------------ */
+
+/* A git: context materialised in a temp folder. */
+struct bgit {
+	char *tmp;           /* STATE/build/git-XXXXXX: removed by bgit_release */
+	char *context;       /* tmp/context: the commit's tree or subtree */
+	json_t *annotations; /* revision, source, author, message */
+};
+
+/* spec is what follows "git:" (REPO[#REF[:SUBDIR]]); remote repos are
+ * cloned bare under tmp. warn gets one line per skipped submodule. On
+ * failure nothing is left behind. */
+int bgit_materialise(struct bgit *g, const char *work_dir, const char *spec,
+                     void (*warn)(const char *msg, void *payload), void *payload, sw_error **err);
+void bgit_release(struct bgit *g);
+/* The git annotations of a folder context: HEAD of the work tree it is in
+ * and dev.slipway.git.dirty when the folder has changes; an empty object
+ * outside a repository. */
+int bgit_describe_folder(json_t **out, const char *dir, sw_error **err);
 
 /* ---- builder_config.c --------------------------------------------------- */
 

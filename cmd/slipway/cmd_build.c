@@ -18,12 +18,24 @@
 
 const char cli_build_usage[] =
 	"usage: slipway build [flags] CONTEXT\n"
+	"       slipway build [flags] git:PATH_OR_URL[#REF[:SUBDIR]]\n"
 	"\n"
 	"Builds an OCI image from a Dockerfile and the CONTEXT folder into the image\n"
 	"store, without a daemon. Each RUN, COPY and ADD is one layer; steps whose\n"
 	"inputs did not change come from the build cache. The same Dockerfile,\n"
 	"context and base image give the same image digest anywhere (times from\n"
 	"SOURCE_DATE_EPOCH, default 0). Needs root (overlayfs, runc).\n"
+	"\n"
+	"git: builds a commit straight from a repository's objects, no checkout:\n"
+	"PATH_OR_URL is a local repository (bare or not), a file:// URL, or any URL\n"
+	"libgit2 can clone; REF a branch, tag or commit SHA (default HEAD); SUBDIR\n"
+	"makes a folder of the commit the context. -f is relative to that context.\n"
+	"Submodules are skipped. The same commit gives the same image digest.\n"
+	"The manifest gets annotations org.opencontainers.image.revision (the SHA)\n"
+	"and .source (the repository, without credentials), dev.slipway.git.author\n"
+	"and dev.slipway.git.message (first line); a CONTEXT folder inside a git\n"
+	"work tree gets the same for HEAD, plus dev.slipway.git.dirty=true when the\n"
+	"folder has uncommitted changes. A folder outside git gets none.\n"
 	"\n"
 	"  -f, --file FILE            the Dockerfile (default CONTEXT/Dockerfile)\n"
 	"  -t, --tag NAME[:TAG]       tag the image (repeatable; all tags or none on failure)\n"
@@ -88,6 +100,12 @@ static void plain_event(struct render *r, const sw_build_event *ev)
 		fprintf(stderr, "#%d ERROR %.1fs\n", ev->number, ev->seconds);
 		r->at_bol = true;
 		break;
+	case SW_BUILD_EV_WARNING:
+		if (!r->at_bol)
+			fputc('\n', stderr);
+		fprintf(stderr, "warning: %.*s\n", (int)ev->len, ev->data);
+		r->at_bol = true;
+		break;
 	}
 }
 
@@ -115,13 +133,16 @@ static void tty_event(struct render *r, const sw_build_event *ev)
 		fprintf(stderr, "\r\033[K%s=> ERROR [%s %zu/%zu] %.100s %.1fs%s\n", red, ev->stage, ev->step, ev->nsteps,
 		        ev->text, ev->seconds, off);
 		break;
+	case SW_BUILD_EV_WARNING:
+		fprintf(stderr, "\r\033[Kwarning: %.*s\n", (int)ev->len, ev->data);
+		break;
 	}
 	fflush(stderr);
 }
 
 static void json_event(const sw_build_event *ev)
 {
-	static const char *names[] = { "start", "cached", "done", "output", "error" };
+	static const char *names[] = { "start", "cached", "done", "output", "error", "warning" };
 	json_t *j = json_pack("{s:s, s:i, s:s, s:I, s:I, s:s, s:i}", "event", names[ev->kind], "number", ev->number,
 	                      "stage", ev->stage, "step", (json_int_t)ev->step, "steps", (json_int_t)ev->nsteps,
 	                      "text", ev->text, "line", ev->line);
@@ -154,6 +175,8 @@ static void on_event(const sw_build_event *ev, void *payload)
 	case PROGRESS_QUIET:
 		break;
 	}
+	if (ev->kind == SW_BUILD_EV_WARNING && r->mode == PROGRESS_QUIET)
+		fprintf(stderr, "warning: %.*s\n", (int)ev->len, ev->data);
 	if (ev->kind == SW_BUILD_EV_ERROR && r->mode != PROGRESS_JSON && ev->len) {
 		/* the last lines of the failed command, whatever the mode */
 		fprintf(stderr, "------ last output of step %d ------\n%.*s------\n", ev->number, (int)ev->len, ev->data);

@@ -39,6 +39,7 @@ enum sw_build_event_kind {
 	SW_BUILD_EV_DONE,   /* a step finished */
 	SW_BUILD_EV_OUTPUT, /* output of a running RUN (data, len) */
 	SW_BUILD_EV_ERROR,  /* a step failed; data: the last lines of its output */
+	SW_BUILD_EV_WARNING, /* not a step: data is a one-line warning */
 };
 
 typedef struct sw_build_event {
@@ -54,8 +55,11 @@ typedef struct sw_build_event {
 } sw_build_event;
 
 typedef struct sw_build_opts {
+	/* a folder, or git:REPO[#REF[:SUBDIR]]: the commit's tree, read from
+	 * the object database (REPO a local path, file:// or any URL libgit2
+	 * clones; REF a branch, tag or SHA, default HEAD) */
 	const char *context_dir;
-	const char *dockerfile;        /* NULL: CONTEXT/Dockerfile */
+	const char *dockerfile;        /* NULL: CONTEXT/Dockerfile; for git:, relative to the context */
 	const char *const *tags;       /* tagged at the end, all or none */
 	size_t ntags;
 	const sw_df_kv *build_args;
@@ -66,6 +70,12 @@ typedef struct sw_build_opts {
 	size_t nsecrets;
 	const sw_df_kv *labels;        /* added to the image's Labels */
 	size_t nlabels;
+	/* added to the manifest's annotations, after (over) the git ones:
+	 * org.opencontainers.image.revision/.source, dev.slipway.git.author,
+	 * .message (first line) and .dirty (a folder with changes in its work
+	 * tree); a folder outside git gets none */
+	const sw_df_kv *annotations;
+	size_t nannotations;
 	bool network_none;             /* every RUN without network */
 	enum sw_compression compression;
 	int64_t epoch;                 /* SOURCE_DATE_EPOCH: created, mtime clamp */
