@@ -9,8 +9,10 @@
  * Entries are sorted with fixed owners and times, so the same release gives
  * the same file. Import takes the image through the image store's verified
  * import, writes every other blob through the store's digest check, then
- * registers the release: the ID is the exported one. Secret values never
- * leave the state dir (the document holds their digests only).
+ * registers the release: the ID is the exported one. The image keeps no
+ * name from the archive (it is pinned by the release), so an import never
+ * moves a tag of the importing store. Secret values never leave the state
+ * dir (the document holds their digests only).
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -397,21 +399,27 @@ int sw_release_import(sw_releases *r, const char *path, sw_release_info *out, sw
 	    strcmp(app, json_string_value(json_object_get(doc, "app"))))
 		return sw_error_set(err, SW_EINVALID, "%s: release %s: subject, document and %s disagree", path, id,
 		                    META_NAME);
-	if ((ret = sw_image_import_archive(r->store, image_tar, NULL, &res, err)) < 0)
+	/* the image comes in under a hidden tag of its own, not the archive's
+	 * name, so an import never moves the importer's tags; the release pins
+	 * it (slipway-release/APP:vN-image) and the temporary tag goes */
+	cleanup_free char *tmpref = sw_xasprintf("%s%s:import-%.12s", SW_RELEASE_REF_PREFIX, app, id + 7);
+	if ((ret = sw_image_import_archive(r->store, image_tar, tmpref, &res, err)) < 0)
 		return sw_error_wrap(err, "%s: image", path);
 	bool found = res.ndigests == 1 && !strcmp(res.digests[0], subject);
 	sw_import_result_release(&res);
-	if (!found)
-		return sw_error_set(err, SW_EINVALID, "%s: %s does not hold the release's image %s", path, IMAGE_NAME,
-		                    subject);
-	/* importing the same release twice registers it once */
-	if ((ret = release_db_query(r, app, RQ_PREFIX, 0, id, 1, &v, &n, err)) < 0)
-		return ret;
-	if (n == 1) {
-		*out = v[0];
+	if (!found) {
+		ret = sw_error_set(err, SW_EINVALID, "%s: %s does not hold the release's image %s", path, IMAGE_NAME,
+		                   subject);
+	} else if ((ret = release_db_query(r, app, RQ_PREFIX, 0, id, 1, &v, &n, err)) == 0) {
+		/* importing the same release twice registers it once */
+		if (n == 1)
+			*out = v[0];
+		else
+			ret = release_commit(r, app, doc, NULL, "import", out, err);
 		free(v);
-		return 0;
 	}
-	free(v);
-	return release_commit(r, app, doc, NULL, "import", out, err);
+	sw_remove_result rr = { 0 };
+	if (sw_image_store_remove(r->store, tmpref, &rr, NULL) == 0)
+		sw_remove_result_release(&rr);
+	return ret;
 }

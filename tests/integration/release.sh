@@ -139,6 +139,15 @@ grep -q '^v1 .* import ' "$tmp/out.fresh" || fail "fresh history: $(cat "$tmp/ou
 "$bin" --state-dir "$tmp/fresh" release show shop "$(echo "$id5" | cut -c8-20)" >"$tmp/out.freshshow"
 grep -q "^release    v1 $id5\$" "$tmp/out.freshshow" || fail "fresh show: $(cat "$tmp/out.freshshow")"
 grep -q 'DB_PASSWORD=\*\*\*\*' "$tmp/out.freshshow" || fail "fresh show lacks the masked secret"
+# an import adds and moves no tag of the importing store (the image is pinned by the release)
+[ -z "$("$bin" --state-dir "$tmp/fresh" images -q)" ] || fail "import added images: $("$bin" --state-dir "$tmp/fresh" images)"
+"$bin" --state-dir "$tmp/fresh2" image import --rootfs "$tmp/base.tar" mine:1 >/dev/null
+before=$("$bin" --state-dir "$tmp/fresh2" images)
+[ "$("$bin" --state-dir "$tmp/fresh2" release import -q "$tmp/shop.tar")" = "$id5" ] || fail "import into fresh2"
+[ "$("$bin" --state-dir "$tmp/fresh2" images)" = "$before" ] || fail "import changed the tags: $("$bin" --state-dir "$tmp/fresh2" images)"
+"$bin" --state-dir "$tmp/fresh2" image prune >/dev/null
+"$bin" --state-dir "$tmp/fresh2" release export shop v1 "$tmp/again.tar" >/dev/null
+cmp -s "$tmp/shop.tar" "$tmp/again.tar" || fail "re-export after import differs"
 # the same release exported twice gives the same file
 sw release export shop "$id5" "$tmp/shop2.tar" >/dev/null
 cmp -s "$tmp/shop.tar" "$tmp/shop2.tar" || fail "two exports differ"
