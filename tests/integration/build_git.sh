@@ -214,6 +214,25 @@ d_plain=$(sw "$tmp/a" build -q "$tmp/plain") || fail "build a plain folder"
 sw "$tmp/a" image inspect -o json "$d_plain" | python3 -c '
 import json, sys; sys.exit("annotations" in json.load(sys.stdin)["manifest"])' || fail "plain folder got annotations"
 
+step "a hostile tree: '..' names and a symlink shadowing a folder are refused"
+hostile=$tmp/hostile
+git init -q -b main "$hostile"
+blob=$(echo pwned | git -C "$hostile" hash-object -w --stdin)
+df=$(printf 'FROM scratch\nCOPY . /\n' | git -C "$hostile" hash-object -w --stdin)
+link=$(printf '%s' "$tmp/outside" | git -C "$hostile" hash-object -w --stdin)
+mkdir -p "$tmp/outside"
+inner=$(printf '100644 blob %s\tx\n' "$blob" | git -C "$hostile" mktree)
+t_dots=$(printf '100644 blob %s\tDockerfile\n100644 blob %s\t..\n' "$df" "$blob" | git -C "$hostile" mktree)
+t_shadow=$(printf '100644 blob %s\tDockerfile\n120000 blob %s\ta\n040000 tree %s\ta\n' "$df" "$link" "$inner" |
+	git -C "$hostile" mktree)
+for t in "$t_dots" "$t_shadow"; do
+	c=$(git -C "$hostile" commit-tree -m hostile "$t")
+	if sw "$tmp/a" build -q "git:$hostile#$c" >/dev/null 2>"$tmp/err"; then fail "hostile tree $t built"; fi
+	cat "$tmp/err"
+done
+[ -z "$(ls -A "$tmp/outside")" ] || fail "a hostile tree wrote outside its context"
+[ ! -e "$tmp/a/build/pwned" ] && [ ! -e "$tmp/a/pwned" ] || fail "a hostile tree wrote '..'"
+
 step "errors"
 for bad in "git:$repo#nosuchref" "git:$repo#main:nosuchdir" "git:$tmp/plain#main"; do
 	if sw "$tmp/a" build -q "$bad" >/dev/null 2>"$tmp/err"; then fail "$bad built"; fi
