@@ -98,6 +98,14 @@ for i in 1 2 3 4 5; do grep -q '^sha256:' "$tmp/par.$i" || fail "concurrent conf
 sw config unset shop PAR_1 PAR_2 PAR_3 PAR_4 PAR_5 -q >/dev/null
 nrel=$(sw releases shop | grep -c '^v')
 
+# ---- a new build of the deploy manifest: config carries over, diff names the manifest
+printf 'kind: app\nname: shop\nreplicas: 2\n' >"$tmp/slipway.yaml"
+idman=$(sw release shop --image slipway/busybox:1.35 --procfile "$tmp/Procfile" -f "$tmp/slipway.yaml" -q)
+sw release diff shop v1 "$idman" >"$tmp/out.diffman"
+grep -q '^  ~ slipway.yaml: sha256:.* -> sha256:' "$tmp/out.diffman" || fail "manifest diff: $(cat "$tmp/out.diffman")"
+sw config shop | grep -qx 'GREETING=hello world' || fail "a new release lost the config"
+nrel=$((nrel + 1))
+
 # ---- bad input
 expect_fail "app 'nope' has no releases" sw releases nope
 expect_fail "app 'nope' has no releases" sw config nope
