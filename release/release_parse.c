@@ -119,7 +119,7 @@ int sw_env_parse(json_t **out, const char *what, const char *data, size_t len, s
 		lineno++;
 		if (le > p && le[-1] == '\r')
 			le--;
-		if (memchr(p, '\0', (size_t)(le - p)))
+		if (le > p && memchr(p, '\0', (size_t)(le - p)))
 			return sw_error_set(err, SW_EINVALID, "%s:%zu: NUL byte", what, lineno);
 		k = skip_blank(p, le);
 		p = nl ? nl + 1 : end;
@@ -176,7 +176,7 @@ int sw_procfile_parse(json_t **out, const char *what, const char *data, size_t l
 		lineno++;
 		if (le > p && le[-1] == '\r')
 			le--;
-		if (memchr(p, '\0', (size_t)(le - p)))
+		if (le > p && memchr(p, '\0', (size_t)(le - p)))
 			return sw_error_set(err, SW_EINVALID, "%s:%zu: NUL byte", what, lineno);
 		n = skip_blank(p, le);
 		p = nl ? nl + 1 : end;
