@@ -22,8 +22,10 @@ build: deps
 demo: build
 	@SLIPWAY=$(BUILD_DIR)/cmd/slipway examples/demo.sh
 
-# Every test under ASan+UBSan, then a short fuzz run of every parser.
-test: check fuzz
+# Every test under ASan+UBSan, then a short fuzz run of every parser. The
+# optimised build comes first: some warnings only appear with optimisation,
+# and `make demo` uses that build.
+test: build check fuzz
 
 # ctest only (no fuzzing): unit, conformance, fuzz corpus replay, CLI.
 check: deps
