@@ -421,14 +421,19 @@ void bgit_release(struct bgit *g)
 
 /* ---- a folder in a work tree -------------------------------------------- */
 
+/* remote.origin.url as configured. Read from a config snapshot rather than
+ * git_remote_lookup: libgit2 1.5's lookup (url.insteadOf matching) leaks
+ * pcre2 match data, and the URL as written is what we record anyway. */
 static char *remote_url(git_repository *repo)
 {
-	git_remote *rem = NULL;
+	git_config *snap = NULL;
+	const char *v = NULL;
 	char *url = NULL;
 
-	if (git_remote_lookup(&rem, repo, "origin") == 0 && git_remote_url(rem))
-		url = sw_xstrdup(git_remote_url(rem));
-	git_remote_free(rem);
+	if (git_repository_config_snapshot(&snap, repo) == 0 &&
+	    git_config_get_string(&v, snap, "remote.origin.url") == 0 && v && *v)
+		url = sw_xstrdup(v);
+	git_config_free(snap);
 	return url;
 }
 
