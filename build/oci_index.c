@@ -456,6 +456,12 @@ int sw_image_store_remove(sw_image_store *s, const char *ref, sw_remove_result *
 		m = json_array_get(ms, i);
 		const char *er = entry_ref(m);
 		bool drop = by_tag ? (er && !strcmp(er, norm)) : !strcmp(entry_digest(m), digest);
+		if (drop && !by_tag && er && !strncmp(er, SW_IMAGE_PIN_PREFIX, strlen(SW_IMAGE_PIN_PREFIX))) {
+			/* a release's pin: only removing it by name drops it */
+			out->kept = sw_xreallocarray(out->kept, out->nkept + 1, sizeof(char *));
+			out->kept[out->nkept++] = sw_xstrdup(er);
+			drop = false;
+		}
 		if (!drop) {
 			i++;
 			continue;
@@ -466,15 +472,21 @@ int sw_image_store_remove(sw_image_store *s, const char *ref, sw_remove_result *
 		}
 		json_array_remove(ms, i);
 	}
-	if ((r = store_index_save(s, index, err)) < 0)
+	if ((r = store_index_save(s, index, err)) < 0) {
+		sw_remove_result_release(out);
 		return r;
+	}
 	/* delete the manifest if nothing in the index reaches it any more */
-	if ((r = store_reachable(s, index, true, &reach, err)) < 0)
+	if ((r = store_reachable(s, index, true, &reach, err)) < 0) {
+		sw_remove_result_release(out);
 		return sw_error_wrap(err, "image store index");
+	}
 	if (!json_object_get(reach, digest)) {
 		cleanup_free char *rel = store_blob_relpath(digest);
-		if (unlinkat(s->rootfd, rel, 0) < 0 && errno != ENOENT)
+		if (unlinkat(s->rootfd, rel, 0) < 0 && errno != ENOENT) {
+			sw_remove_result_release(out);
 			return sw_error_set_errno(err, errno, "delete manifest %s", digest);
+		}
 		out->deleted = sw_xreallocarray(out->deleted, out->ndeleted + 1, sizeof(*out->deleted));
 		snprintf(out->deleted[out->ndeleted++], SW_DIGEST_LEN + 1, "%s", digest);
 	}
@@ -486,6 +498,9 @@ void sw_remove_result_release(sw_remove_result *r)
 	for (size_t i = 0; i < r->nuntagged; i++)
 		free(r->untagged[i]);
 	free(r->untagged);
+	for (size_t i = 0; i < r->nkept; i++)
+		free(r->kept[i]);
+	free(r->kept);
 	free(r->deleted);
 	memset(r, 0, sizeof(*r));
 }

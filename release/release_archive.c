@@ -366,16 +366,60 @@ static int check_artifact(sw_releases *r, const char *id, const json_t *m, sw_er
 	return ret;
 }
 
+int sw_release_register_from_store(sw_releases *r, const char *id, const char *app, sw_release_info *out,
+                                   sw_error **err)
+{
+	cleanup_json json_t *m = NULL, *doc = NULL;
+	sw_release_info *v = NULL;
+	const char *subject, *dapp, *image;
+	size_t n = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!sw_digest_valid(id))
+		return sw_error_set(err, SW_EINVALID, "'%s' is not a release ID (sha256:...)", id);
+	if ((ret = release_read_manifest(r, id, &m, err)) < 0 || (ret = check_artifact(r, id, m, err)) < 0 ||
+	    (ret = sw_release_document(r, id, &doc, err)) < 0)
+		return ret;
+	dapp = json_string_value(json_object_get(doc, "app"));
+	image = json_string_value(json_object_get(doc, "image"));
+	subject = json_string_value(json_object_get(json_object_get(m, "subject"), "digest"));
+	if ((ret = sw_app_name_check(dapp, err)) < 0)
+		return sw_error_wrap(err, "release %s", id);
+	if (!subject || strcmp(subject, image) || (app && strcmp(app, dapp)))
+		return sw_error_set(err, SW_EINVALID, "release %s: its subject, document and app disagree", id);
+	if (!sw_image_store_has_blob(r->store, subject))
+		return sw_error_set(err, SW_ENOTFOUND, "release %s: its image %s is not in the store", id, subject);
+	if ((ret = release_db_query(r, dapp, RQ_PREFIX, 0, id, 1, &v, &n, err)) < 0)
+		return ret;
+	if (n == 1) {
+		/* registering the same release twice registers it once */
+		*out = v[0];
+		free(v);
+		return 0;
+	}
+	free(v);
+	if ((ret = release_commit(r, dapp, doc, NULL, "import", out, err)) < 0)
+		return ret;
+	if (strcmp(out->id, id)) {
+		/* the document is canonical, so this would be a bug: say so */
+		ret = sw_error_set(err, SW_EINVALID, "release %s was registered as %s v%lld (a different ID)", id,
+		                   out->app, (long long)out->version);
+		sw_release_info_release(out);
+		return ret;
+	}
+	return 0;
+}
+
 int sw_release_import(sw_releases *r, const char *path, sw_release_info *out, sw_error **err)
 {
 	cleanup_unlink char *image_tar = NULL;
 	cleanup_free char *meta = NULL;
 	cleanup_json json_t *mj = NULL, *m = NULL, *doc = NULL;
 	sw_import_result res = { 0 };
-	sw_release_info *v = NULL;
 	const char *id, *app, *subject;
 	bool have_image = false;
-	size_t metalen = 0, n = 0;
+	size_t metalen = 0;
 	int fd = -1, ret;
 
 	memset(out, 0, sizeof(*out));
@@ -410,13 +454,8 @@ int sw_release_import(sw_releases *r, const char *path, sw_release_info *out, sw
 	if (!found) {
 		ret = sw_error_set(err, SW_EINVALID, "%s: %s does not hold the release's image %s", path, IMAGE_NAME,
 		                   subject);
-	} else if ((ret = release_db_query(r, app, RQ_PREFIX, 0, id, 1, &v, &n, err)) == 0) {
-		/* importing the same release twice registers it once */
-		if (n == 1)
-			*out = v[0];
-		else
-			ret = release_commit(r, app, doc, NULL, "import", out, err);
-		free(v);
+	} else if ((ret = sw_release_register_from_store(r, id, app, out, err)) < 0) {
+		sw_error_wrap(err, "%s", path);
 	}
 	sw_remove_result rr = { 0 };
 	if (sw_image_store_remove(r->store, tmpref, &rr, NULL) == 0)

@@ -24,7 +24,8 @@ int sw_app_name_check(const char *app, sw_error **err)
 	if (n > 63)
 		return sw_error_set(err, SW_EINVALID, "app name '%.63s...' is longer than 63 characters", app);
 	/* the CLI's sub-commands: `slipway release show` could not name an app "show" */
-	static const char *const reserved[] = { "show", "diff", "export", "import", "rollback", "set", "unset", NULL };
+	static const char *const reserved[] = { "show", "diff", "export", "import", "rollback", "push", "pull", "set",
+	                                        "unset", NULL };
 	for (size_t i = 0; reserved[i]; i++)
 		if (!strcmp(app, reserved[i]))
 			return sw_error_set(err, SW_EINVALID, "app name '%s' is reserved (a sub-command name)", app);

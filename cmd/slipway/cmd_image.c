@@ -53,8 +53,9 @@
 #define RM_USAGE \
 	"usage: slipway image rm [--state-dir DIR] REF...\n" \
 	"\n" \
-	"Removes tags; a digest removes every tag of that image. A manifest that\n" \
-	"no tag refers to any more is deleted; its layers stay until prune.\n" \
+	"Removes tags; a digest removes every tag of that image except the pins\n" \
+	"releases keep (slipway-release/..., listed as kept). A manifest that no tag\n" \
+	"refers to any more is deleted; its layers stay until prune.\n" \
 	"\n" \
 	STATE_DIR_FLAG
 
@@ -443,6 +444,9 @@ static int cmd_image_rm(int argc, char **argv, const struct cli_command *self)
 		}
 		for (size_t j = 0; j < res.nuntagged; j++)
 			printf("untagged: %s\n", res.untagged[j]);
+		for (size_t j = 0; j < res.nkept; j++)
+			printf("kept: %s (pinned by a release; remove the release's tag by name to drop it)\n",
+			       res.kept[j]);
 		for (size_t j = 0; j < res.ndeleted; j++)
 			printf("deleted: %s\n", res.deleted[j]);
 		sw_remove_result_release(&res);

@@ -35,6 +35,8 @@
 	"  export  APP ID|vN FILE                write a release and its image as one tar\n" \
 	"  import  FILE                          import such a tar (same ID)\n" \
 	"  rollback APP ID|vN [--note T] [-q]    a new release copying an earlier one\n" \
+	"  push    APP ID|vN DEST [--insecure]   push a release and its image\n" \
+	"  pull    SRC [--insecure] [-q]         pull a release and its image (same ID)\n" \
 	"\n" \
 	"      --image REF       the image: NAME[:TAG], a digest or a unique prefix\n" \
 	"      --env-file FILE   config vars from a KEY=VALUE file\n" \
@@ -101,6 +103,35 @@
 	"  -q, --quiet           print only the release ID\n" \
 	STATE_DIR_FLAG
 
+#define REGISTRY_NOTE \
+	"Credentials and plain HTTP work as for `slipway push` (see `slipway push --help`).\n"
+
+#define PUSH_USAGE \
+	"usage: slipway release push [--insecure] [-q] [--state-dir DIR] APP ID|vN DEST\n" \
+	"\n" \
+	"Pushes a release to DEST ([REGISTRY/]NAME[:TAG]) as an OCI artifact manifest\n" \
+	"(artifactType application/vnd.slipway.release.v1+json, subject the image):\n" \
+	"the image first, then the release. Secret values are not pushed (the release\n" \
+	"holds only their digests). Prints the release ID, which is the manifest digest.\n" \
+	"\n" \
+	"      --insecure        plain HTTP (a registry on localhost)\n" \
+	"  -q, --quiet           print only the release ID, no progress\n" \
+	STATE_DIR_FLAG \
+	"\n" REGISTRY_NOTE
+
+#define PULL_USAGE \
+	"usage: slipway release pull [--insecure] [-q] [--state-dir DIR] SRC\n" \
+	"\n" \
+	"Pulls a release pushed by `slipway release push` from SRC\n" \
+	"([REGISTRY/]NAME[:TAG|@DIGEST]) with its image, every blob verified, and adds\n" \
+	"it to the app's history (reason import, the app's next version) with the same\n" \
+	"ID. Secret values are not in a registry: set them again after a pull.\n" \
+	"\n" \
+	"      --insecure        plain HTTP (a registry on localhost)\n" \
+	"  -q, --quiet           print only the release ID, no progress\n" \
+	STATE_DIR_FLAG \
+	"\n" REGISTRY_NOTE
+
 const char cli_release_usage[] = RELEASE_USAGE;
 const char cli_releases_usage[] = RELEASES_USAGE;
 
@@ -109,6 +140,8 @@ static int cmd_release_diff(int argc, char **argv, const struct cli_command *sel
 static int cmd_release_export(int argc, char **argv, const struct cli_command *self);
 static int cmd_release_import(int argc, char **argv, const struct cli_command *self);
 static int cmd_release_rollback(int argc, char **argv, const struct cli_command *self);
+static int cmd_release_push(int argc, char **argv, const struct cli_command *self);
+static int cmd_release_pull(int argc, char **argv, const struct cli_command *self);
 
 const struct cli_command cli_release_commands[] = {
 	{ "show", cmd_release_show, CLI_NEEDS_STORE, "show a release", SHOW_USAGE },
@@ -116,10 +149,12 @@ const struct cli_command cli_release_commands[] = {
 	{ "export", cmd_release_export, CLI_NEEDS_STORE, "write a release as one tar", EXPORT_USAGE },
 	{ "import", cmd_release_import, CLI_NEEDS_STORE, "import a release tar", IMPORT_USAGE },
 	{ "rollback", cmd_release_rollback, CLI_NEEDS_STORE, "release an earlier release again", ROLLBACK_USAGE },
+	{ "push", cmd_release_push, CLI_NEEDS_STORE, "push a release to a registry", PUSH_USAGE },
+	{ "pull", cmd_release_pull, CLI_NEEDS_STORE, "pull a release from a registry", PULL_USAGE },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
-enum { OPT_STATE_DIR = 0x100, OPT_IMAGE, OPT_ENV_FILE, OPT_PROCFILE, OPT_NOTE };
+enum { OPT_STATE_DIR = 0x100, OPT_IMAGE, OPT_ENV_FILE, OPT_PROCFILE, OPT_NOTE, OPT_INSECURE };
 
 #define COMMON_OPTS \
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR }, \
@@ -624,6 +659,90 @@ static int cmd_release_rollback(int argc, char **argv, const struct cli_command 
 	    sw_release_rollback(r, argv[optind], argv[optind + 1], note, &info, &err) < 0)
 		return cli_fail(err);
 	cli_print_release(&info, quiet);
+	sw_release_info_release(&info);
+	return EXIT_OK;
+}
+
+/* ---- push / pull -------------------------------------------------------- */
+
+/* Flags of release push and pull: 1 when done (help: *rc set), 0 to go on. */
+static int parse_registry_flags(int argc, char **argv, const struct cli_command *self, const char *what,
+                                sw_registry_opts *o, const char **state_dir, int *rc)
+{
+	static const struct option opts[] = {
+		{ "insecure", no_argument, NULL, OPT_INSECURE },
+		{ "quiet", no_argument, NULL, 'q' },
+		COMMON_OPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_INSECURE:
+			o->insecure = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case OPT_STATE_DIR:
+			*state_dir = optarg;
+			break;
+		case 'h':
+			*rc = cli_help(self);
+			return 1;
+		default:
+			*rc = cli_usage_error(self, "release %s: unknown or incomplete flag '%s'", what, argv[optind - 1]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_release_push(int argc, char **argv, const struct cli_command *self)
+{
+	cleanup_releases sw_releases *r = NULL;
+	const char *state_dir = NULL;
+	sw_registry_opts o = { 0 };
+	sw_release_info info = { 0 };
+	sw_push_result res;
+	sw_error *err = NULL;
+	int rc = EXIT_OK;
+
+	if (parse_registry_flags(argc, argv, self, "push", &o, &state_dir, &rc))
+		return rc;
+	if (optind + 3 != argc)
+		return cli_usage_error(self, "release push: expected APP, a release (ID or vN) and DEST");
+	if (cli_open_releases(&r, state_dir, &err) < 0 ||
+	    sw_release_push(r, argv[optind], argv[optind + 1], argv[optind + 2], &o, &info, &res, &err) < 0)
+		return cli_fail(err);
+	if (!o.quiet)
+		fprintf(stderr, "pushed %s v%lld to %s: %d blobs uploaded, %d already there, %d mounted\n", info.app,
+		        (long long)info.version, argv[optind + 2], res.blobs_pushed, res.blobs_skipped,
+		        res.blobs_mounted);
+	printf("%s\n", info.id);
+	sw_release_info_release(&info);
+	return EXIT_OK;
+}
+
+static int cmd_release_pull(int argc, char **argv, const struct cli_command *self)
+{
+	cleanup_releases sw_releases *r = NULL;
+	const char *state_dir = NULL;
+	sw_registry_opts o = { 0 };
+	sw_release_info info = { 0 };
+	sw_error *err = NULL;
+	int rc = EXIT_OK;
+
+	if (parse_registry_flags(argc, argv, self, "pull", &o, &state_dir, &rc))
+		return rc;
+	if (optind + 1 != argc)
+		return cli_usage_error(self, "release pull: expected one SRC");
+	if (cli_open_releases(&r, state_dir, &err) < 0 || sw_release_pull(r, argv[optind], &o, &info, &err) < 0)
+		return cli_fail(err);
+	cli_print_release(&info, o.quiet);
 	sw_release_info_release(&info);
 	return EXIT_OK;
 }

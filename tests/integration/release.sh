@@ -135,6 +135,19 @@ sw release show shop v1 >/dev/null || fail "prune removed release v1"
 "$bin" --state-dir "$tmp/pin" image prune >/dev/null
 "$bin" --state-dir "$tmp/pin" release export pinapp v1 "$tmp/pin.tar" >/dev/null || fail "export after image rm"
 [ "$("$bin" --state-dir "$tmp/pin" images -q | wc -l)" = 0 ] || fail "images shows a release pin"
+# removing by digest drops the user's tags but keeps the release's pins (and says so)
+"$bin" --state-dir "$tmp/pin2" image import --rootfs "$tmp/base.tar" pinned:2 >/dev/null
+"$bin" --state-dir "$tmp/pin2" release pinapp --image pinned:2 -q >/dev/null
+pdigest=$("$bin" --state-dir "$tmp/pin2" release show pinapp v1 -o json | sed -n 's/^  "image": "\(sha256:[0-9a-f]*\)",$/\1/p')
+[ -n "$pdigest" ] || fail "no image digest in release show -o json"
+"$bin" --state-dir "$tmp/pin2" image rm "$pdigest" >"$tmp/out.rmdigest" || fail "image rm by digest"
+grep -q "^untagged: pinned:2\$" "$tmp/out.rmdigest" || fail "image rm by digest: $(cat "$tmp/out.rmdigest")"
+grep -q "^kept: slipway-release/pinapp:v1-image " "$tmp/out.rmdigest" || fail "image rm by digest: $(cat "$tmp/out.rmdigest")"
+grep -q "^deleted:" "$tmp/out.rmdigest" && fail "image rm by digest deleted a pinned manifest"
+"$bin" --state-dir "$tmp/pin2" image prune >/dev/null
+"$bin" --state-dir "$tmp/pin2" image inspect "$pdigest" >/dev/null || fail "the release's image went with image rm <digest>"
+"$bin" --state-dir "$tmp/pin2" release export pinapp v1 "$tmp/pin2.tar" >/dev/null || fail "export after image rm <digest>"
+"$bin" --state-dir "$tmp/pin2" release show pinapp v1 >/dev/null || fail "release show after image rm <digest>"
 
 # ---- export / import
 sw release export shop v5 "$tmp/shop.tar" >"$tmp/out.export"

@@ -378,6 +378,24 @@ static void test_remove_and_prune(void **state)
 	expect_ok(sw_image_store_load(&img, f->s, "three", &err), err);
 	assert_string_equal(json_string_value(json_object_get(img->config, "architecture")), "arm64");
 	sw_image_free(img);
+	/* by digest: user tags go, a release's pin stays and keeps the manifest */
+	expect_ok(sw_image_store_tag(f->s, "four", &b, &err), err);
+	expect_ok(sw_image_store_tag(f->s, "slipway-release/app:v1-image", &b, &err), err);
+	expect_ok(sw_image_store_remove(f->s, b.digest, &rr, &err), err);
+	assert_int_equal(rr.nuntagged, 2);
+	assert_int_equal(rr.nkept, 1);
+	assert_string_equal(rr.kept[0], "slipway-release/app:v1-image");
+	assert_int_equal(rr.ndeleted, 0);
+	sw_remove_result_release(&rr);
+	assert_true(sw_image_store_has_blob(f->s, b.digest));
+	expect_ok(sw_image_store_resolve(f->s, "slipway-release/app:v1-image", got, &err), err);
+	assert_string_equal(got, b.digest);
+	assert_int_equal(sw_image_store_resolve(f->s, "three", got, &err), SW_ENOTFOUND);
+	sw_error_clear(&err);
+	/* by name the pin goes, and the manifest with it */
+	expect_ok(sw_image_store_remove(f->s, "slipway-release/app:v1-image", &rr, &err), err);
+	assert_int_equal(rr.ndeleted, 1);
+	sw_remove_result_release(&rr);
 }
 
 /* ---- layers ------------------------------------------------------------- */

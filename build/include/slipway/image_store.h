@@ -172,16 +172,23 @@ typedef struct sw_image_summary {
 int sw_image_store_list(sw_image_summary **out, size_t *n, sw_image_store *s, sw_error **err);
 void sw_image_summaries_free(sw_image_summary *v, size_t n);
 
-/* What `image rm` did: the tags removed and the manifests deleted. */
+/* References under this prefix pin a manifest for a release (release/):
+ * removing by digest leaves them, only removing them by name drops them. */
+#define SW_IMAGE_PIN_PREFIX "slipway-release/"
+
+/* What `image rm` did: the tags removed, the pins kept (by-digest removal
+ * only) and the manifests deleted. */
 typedef struct sw_remove_result {
 	char **untagged;
 	size_t nuntagged;
+	char **kept;
+	size_t nkept;
 	char (*deleted)[SW_DIGEST_LEN + 1];
 	size_t ndeleted;
 } sw_remove_result;
 
-/* Removes a tag, or every entry for a digest (when ref names a digest).
- * A manifest no longer reachable from index.json is deleted; its config and
+/* Removes a tag, or every entry for a digest (when ref names a digest)
+ * except SW_IMAGE_PIN_PREFIX pins, which are listed in out->kept. A manifest no longer reachable from index.json is deleted; its config and
  * layers are left for prune. */
 int sw_image_store_remove(sw_image_store *s, const char *ref, sw_remove_result *out, sw_error **err);
 void sw_remove_result_release(sw_remove_result *r);

@@ -14,7 +14,10 @@
  * config values live in that database's secrets table (file mode 0600); the
  * release document carries only their sha256 digest.
  *
- * Not here: deploying (run stage), registries, git sources.
+ * Registries: the registry client (build/, registry.h) moves the artifact
+ * and its image; release_registry.c registers what it pulls.
+ *
+ * Not here: deploying (run stage), git sources.
  */
 #ifndef SLIPWAY_RELEASE_H
 #define SLIPWAY_RELEASE_H
@@ -27,6 +30,7 @@
 #include "slipway/digest.h"
 #include "slipway/error.h"
 #include "slipway/image_store.h"
+#include "slipway/registry.h"
 
 #define SW_MT_RELEASE "application/vnd.slipway.release.v1+json"
 #define SW_MT_EMPTY "application/vnd.oci.empty.v1+json"
@@ -50,7 +54,8 @@ sw_image_store *sw_releases_store(sw_releases *r);
 /* ---- parsing users' files ------------------------------------------------- */
 
 /* App names: [a-z0-9][a-z0-9-]*, at most 63 characters, not a sub-command
- * name (show, diff, export, import, rollback, set, unset). */
+ * name (show, diff, export, import, rollback, push, pull, set,
+ * unset). */
 int sw_app_name_check(const char *app, sw_error **err);
 /* Config keys: [A-Za-z_][A-Za-z0-9_]*, at most 255 characters. */
 int sw_config_key_check(const char *key, sw_error **err);
@@ -148,5 +153,27 @@ int sw_release_export(sw_releases *r, const char *app, const char *what, const c
  * registered (reason "import") under the next version of its app. The ID is
  * the exported one. */
 int sw_release_import(sw_releases *r, const char *path, sw_release_info *out, sw_error **err);
+
+/* Registers a release whose artifact manifest (id), blobs and subject image
+ * are already in the store (an import, a registry pull): the artifact and
+ * its document are checked (artifactType, blob sizes, subject = the
+ * document's image, app = app when app is not NULL), then it gets a history
+ * row (reason "import") under the app's next version and its tags. A
+ * release the app already has is not registered again (out is its row).
+ * The ID stays id: SW_EINVALID if the store would give another. */
+int sw_release_register_from_store(sw_releases *r, const char *id, const char *app, sw_release_info *out,
+                                   sw_error **err);
+
+/* ---- registries ----------------------------------------------------------- */
+
+/* Pushes release what (vN or ID) of app to dest (REGISTRY/NAME[:TAG]): its
+ * image first (the artifact's subject), then the artifact manifest. Secret
+ * values never leave the state dir (the document holds their digests). */
+int sw_release_push(sw_releases *r, const char *app, const char *what, const char *dest,
+                    const sw_registry_opts *opts, sw_release_info *out, sw_push_result *res, sw_error **err);
+/* Pulls a release artifact from src with its image (every blob verified)
+ * and registers it like an import: the same ID, the app's next version. */
+int sw_release_pull(sw_releases *r, const char *src, const sw_registry_opts *opts, sw_release_info *out,
+                    sw_error **err);
 
 #endif
