@@ -598,6 +598,7 @@ int sw_build(sw_image_store *store, const char *state_dir, const sw_build_opts *
 	struct builder b = { .o = opts, .store = store, .state_dir = state_dir, .ctxfd = -1 };
 	struct bgit git = { 0 };
 	sw_df_file *f = NULL;
+	sw_df_plan_opts po;
 	cleanup_free char *ignore_path = NULL;
 	char state_real[PATH_MAX];
 	int r;
@@ -622,8 +623,8 @@ int sw_build(sw_image_store *store, const char *state_dir, const sw_build_opts *
 
 	if ((r = sw_df_parse_file(&f, b.dockerfile, err)) < 0)
 		goto out;
-	sw_df_plan_opts po = { .build_args = opts->build_args, .nbuild_args = opts->nbuild_args,
-	                       .target = opts->target, .image_env = image_env, .payload = &b };
+	po = (sw_df_plan_opts){ .build_args = opts->build_args, .nbuild_args = opts->nbuild_args,
+	                        .target = opts->target, .image_env = image_env, .payload = &b };
 	if ((r = sw_df_plan_build(&b.plan, f, &po, err)) < 0)
 		goto out;
 	if ((r = splice_onbuild(&b, f, err)) < 0)
@@ -674,6 +675,7 @@ int sw_build_output_oci(sw_image_store *store, const char *ref, const char *dir,
 	sw_image_store *to = NULL;
 	sw_image *img = NULL;
 	sw_descriptor m;
+	const char *mt;
 	int r;
 
 	if ((r = sw_image_store_load(&img, store, ref, err)) < 0)
@@ -685,7 +687,7 @@ int sw_build_output_oci(sw_image_store *store, const char *ref, const char *dir,
 	if (r == 0)
 		r = copy_blob(store, to, &img->config_desc, err);
 	memset(&m, 0, sizeof(m));
-	const char *mt = json_string_value(json_object_get(img->manifest, "mediaType"));
+	mt = json_string_value(json_object_get(img->manifest, "mediaType"));
 	snprintf(m.media_type, sizeof(m.media_type), "%s", mt ? mt : SW_MT_OCI_MANIFEST);
 	snprintf(m.digest, sizeof(m.digest), "%s", img->digest);
 	m.size = img->manifest_size;

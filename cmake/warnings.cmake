@@ -3,7 +3,11 @@ add_library(slipway_warnings INTERFACE)
 target_compile_options(slipway_warnings INTERFACE
   -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
   -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wcast-align
-  -Wimplicit-fallthrough -Wsign-conversion -Wconversion)
+  -Wimplicit-fallthrough -Wsign-conversion -Wconversion
+  $<$<C_COMPILER_ID:GNU>:-Wjump-misses-init>)
+# -Wjump-misses-init (gcc only): a `goto out` past a cleanup_* declaration
+# runs the cleanup on an uninitialised value; keep every declaration above
+# the first goto.
 # -Wconversion/-Wsign-conversion: lengths and offsets mix size_t and int in
 # parsers of hostile input; we want every narrowing to be visible.
 if(SLIPWAY_WERROR)

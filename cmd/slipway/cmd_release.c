@@ -486,6 +486,7 @@ static int cmd_release_diff(int argc, char **argv, const struct cli_command *sel
 	};
 	cleanup_releases sw_releases *r = NULL;
 	cleanup_json json_t *da = NULL, *db = NULL, *d = NULL;
+	json_t *img;
 	const char *state_dir = NULL, *output = "text";
 	sw_release_info a = { 0 }, b = { 0 };
 	sw_error *err = NULL;
@@ -526,7 +527,7 @@ static int cmd_release_diff(int argc, char **argv, const struct cli_command *sel
 		goto out;
 	}
 	printf("from v%lld %s\nto   v%lld %s\n", (long long)a.version, a.id, (long long)b.version, b.id);
-	json_t *img = json_object_get(d, "image");
+	img = json_object_get(d, "image");
 	if (json_is_true(json_object_get(img, "changed")))
 		printf("image\n  ~ %s -> %s\n", shown(json_object_get(img, "old")), shown(json_object_get(img, "new")));
 	else
