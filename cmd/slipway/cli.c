@@ -1,6 +1,7 @@
 /*
  * cli.c - usage and error reporting shared by every verb.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,4 +68,47 @@ int cli_dispatch_sub(const struct cli_command *parent, const struct cli_command 
 	if (name[0] == '-')
 		return cli_usage_error(parent, "%s: unknown flag '%s'", parent->name, name);
 	return cli_usage_error(parent, "%s: unknown sub-command '%s'", parent->name, name);
+}
+
+int cli_parse_common(const struct cli_command *self, const char *verb, unsigned which,
+                     int argc, char **argv, struct cli_common *out, int *rc)
+{
+	enum { OPT_STATE_DIR = 0x100 };
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char shortopts[8] = "h";
+	int c;
+
+	if (which & CLI_COMMON_OUTPUT)
+		strcat(shortopts, "o:");
+	if (which & CLI_COMMON_QUIET)
+		strcat(shortopts, "q");
+	*out = (struct cli_common){ .output = "text" };
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'o' && (which & CLI_COMMON_OUTPUT)) {
+			out->output = optarg;
+		} else if (c == 'q' && (which & CLI_COMMON_QUIET)) {
+			out->quiet = true;
+		} else if (c == OPT_STATE_DIR) {
+			out->state_dir = optarg;
+		} else if (c == 'h') {
+			*rc = cli_help(self);
+			return -1;
+		} else {
+			*rc = cli_usage_error(self, "%s: unknown or incomplete flag '%s'", verb, argv[optind - 1]);
+			return -1;
+		}
+	}
+	if ((which & CLI_COMMON_OUTPUT) && strcmp(out->output, "text") && strcmp(out->output, "json")) {
+		*rc = cli_usage_error(self, "%s: --output must be text or json, not '%s'", verb, out->output);
+		return -1;
+	}
+	return optind;
 }

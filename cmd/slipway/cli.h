@@ -36,6 +36,21 @@ int cli_fail(sw_error *err);
 int cli_help(const struct cli_command *cmd);
 
 /*
+ * The flags many verbs take and nothing else: --state-dir DIR, -h/--help
+ * and, when `which` asks, -o/--output text|json (default text, checked) and
+ * -q/--quiet. Returns the index of the first operand, or -1 with *rc set
+ * (--help printed, or a usage error naming `verb`, e.g. "image inspect").
+ */
+enum { CLI_COMMON_OUTPUT = 1 << 0, CLI_COMMON_QUIET = 1 << 1 };
+struct cli_common {
+	const char *state_dir;
+	const char *output;
+	bool quiet;
+};
+int cli_parse_common(const struct cli_command *self, const char *verb, unsigned which,
+                     int argc, char **argv, struct cli_common *out, int *rc);
+
+/*
  * Runs a sub-verb from a table (`slipway dockerfile parse`): argv[0] is the
  * parent verb, argv[1] the sub-verb. Handles --help and unknown sub-verbs.
  */

@@ -78,49 +78,27 @@ static int cmp_strp(const void *a, const void *b)
 
 int cmd_config(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	cleanup_releases sw_releases *r = NULL;
 	cleanup_json json_t *doc = NULL, *config = NULL;
-	const char *state_dir = NULL, *output = "text";
+	struct cli_common co;
 	sw_release_info info = { 0 };
 	sw_error *err = NULL;
-	int c;
+	int rc;
 
 	if (argc >= 2 && (!strcmp(argv[1], "set") || !strcmp(argv[1], "unset")))
 		return cli_dispatch_sub(self, cli_config_commands, argc, argv);
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_STATE_DIR:
-			state_dir = optarg;
-			break;
-		case 'h':
-			return cli_help(self);
-		default:
-			return cli_usage_error(self, "config: unknown or incomplete flag '%s'", argv[optind - 1]);
-		}
-	}
+	if (cli_parse_common(self, "config", CLI_COMMON_OUTPUT, argc, argv, &co, &rc) < 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error(self, "config: expected one APP");
-	if (strcmp(output, "text") && strcmp(output, "json"))
-		return cli_usage_error(self, "config: --output must be text or json, not '%s'", output);
-	if (cli_open_releases(&r, state_dir, &err) < 0 || sw_release_current(r, argv[optind], &info, &err) < 0)
+	if (cli_open_releases(&r, co.state_dir, &err) < 0 || sw_release_current(r, argv[optind], &info, &err) < 0)
 		return cli_fail(err);
 	int ret = sw_release_document(r, info.id, &doc, &err);
 	sw_release_info_release(&info);
 	if (ret < 0)
 		return cli_fail(err);
 	config = sw_release_config_masked(doc);
-	if (!strcmp(output, "json")) {
+	if (!strcmp(co.output, "json")) {
 		cleanup_free char *text = json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("%s\n", text);
 		return EXIT_OK;

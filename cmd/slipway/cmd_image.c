@@ -301,41 +301,20 @@ static void print_strings(const char *label, json_t *a)
 
 static int cmd_image_inspect(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	cleanup_store sw_image_store *s = NULL;
-	const char *state_dir = NULL, *output = "text";
+	struct cli_common co;
 	sw_image *img = NULL;
 	sw_error *err = NULL;
-	int c;
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_STATE_DIR:
-			state_dir = optarg;
-			break;
-		case 'h':
-			return cli_help(self);
-		default:
-			return cli_usage_error(self, "image inspect: unknown or incomplete flag '%s'", argv[optind - 1]);
-		}
-	}
+	if (cli_parse_common(self, "image inspect", CLI_COMMON_OUTPUT, argc, argv, &co, &rc) < 0)
+		return rc;
 	if (optind + 1 != argc)
 		return cli_usage_error(self, "image inspect: expected one REF");
-	if (strcmp(output, "text") && strcmp(output, "json"))
-		return cli_usage_error(self, "image inspect: --output must be text or json, not '%s'", output);
-	if (open_store(&s, state_dir, &err) < 0 || sw_image_store_load(&img, s, argv[optind], &err) < 0)
+	if (open_store(&s, co.state_dir, &err) < 0 || sw_image_store_load(&img, s, argv[optind], &err) < 0)
 		return cli_fail(err);
 
-	if (!strcmp(output, "json")) {
+	if (!strcmp(co.output, "json")) {
 		cleanup_json json_t *doc = NULL;
 		cleanup_free char *text = NULL;
 		json_t *refs = json_array();
@@ -371,30 +350,16 @@ static int cmd_image_inspect(int argc, char **argv, const struct cli_command *se
 
 /* ---- tag, rm, prune ----------------------------------------------------- */
 
-/* Flags shared by the verbs that take only --state-dir. */
+/* The verbs that take only --state-dir. */
 static int parse_plain(int argc, char **argv, const struct cli_command *self, const char **state_dir, int *rc)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct cli_common co;
+	char verb[64];
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_STATE_DIR:
-			*state_dir = optarg;
-			break;
-		case 'h':
-			*rc = cli_help(self);
-			return -1;
-		default:
-			*rc = cli_usage_error(self, "image %s: unknown or incomplete flag '%s'", self->name, argv[optind - 1]);
-			return -1;
-		}
-	}
+	snprintf(verb, sizeof(verb), "image %s", self->name);
+	if (cli_parse_common(self, verb, 0, argc, argv, &co, rc) < 0)
+		return -1;
+	*state_dir = co.state_dir;
 	return 0;
 }
 

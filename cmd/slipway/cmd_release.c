@@ -375,47 +375,26 @@ static void print_object_lines(const char *title, const json_t *o, const char *s
 
 static int cmd_release_show(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	cleanup_releases sw_releases *r = NULL;
 	cleanup_json json_t *doc = NULL, *config = NULL;
-	const char *state_dir = NULL, *output = "text";
+	struct cli_common co;
 	sw_release_info info = { 0 };
 	sw_error *err = NULL;
 	json_t *m;
 	size_t i;
-	int c;
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_STATE_DIR:
-			state_dir = optarg;
-			break;
-		case 'h':
-			return cli_help(self);
-		default:
-			return cli_usage_error(self, "release show: unknown or incomplete flag '%s'", argv[optind - 1]);
-		}
-	}
+	if (cli_parse_common(self, "release show", CLI_COMMON_OUTPUT, argc, argv, &co, &rc) < 0)
+		return rc;
 	if (optind + 2 != argc)
 		return cli_usage_error(self, "release show: expected APP and a release (ID or vN)");
-	if (strcmp(output, "text") && strcmp(output, "json"))
-		return cli_usage_error(self, "release show: --output must be text or json, not '%s'", output);
-	if (cli_open_releases(&r, state_dir, &err) < 0 || sw_release_lookup(r, argv[optind], argv[optind + 1], &info, &err) < 0)
+	if (cli_open_releases(&r, co.state_dir, &err) < 0 || sw_release_lookup(r, argv[optind], argv[optind + 1], &info, &err) < 0)
 		return cli_fail(err);
 	if (sw_release_document(r, info.id, &doc, &err) < 0) {
 		sw_release_info_release(&info);
 		return cli_fail(err);
 	}
-	if (!strcmp(output, "json")) {
+	if (!strcmp(co.output, "json")) {
 		cleanup_json json_t *j = sw_release_info_json(&info);
 		json_object_set(j, "release", doc);
 		print_json(j);
@@ -479,40 +458,19 @@ static void print_changes(const char *title, const json_t *list, const char *fie
 
 static int cmd_release_diff(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	cleanup_releases sw_releases *r = NULL;
 	cleanup_json json_t *da = NULL, *db = NULL, *d = NULL;
 	json_t *img;
-	const char *state_dir = NULL, *output = "text";
+	struct cli_common co;
 	sw_release_info a = { 0 }, b = { 0 };
 	sw_error *err = NULL;
-	int c, rc = EXIT_OK;
+	int rc = EXIT_OK;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_STATE_DIR:
-			state_dir = optarg;
-			break;
-		case 'h':
-			return cli_help(self);
-		default:
-			return cli_usage_error(self, "release diff: unknown or incomplete flag '%s'", argv[optind - 1]);
-		}
-	}
+	if (cli_parse_common(self, "release diff", CLI_COMMON_OUTPUT, argc, argv, &co, &rc) < 0)
+		return rc;
 	if (optind + 3 != argc)
 		return cli_usage_error(self, "release diff: expected APP and two releases");
-	if (strcmp(output, "text") && strcmp(output, "json"))
-		return cli_usage_error(self, "release diff: --output must be text or json, not '%s'", output);
-	if (cli_open_releases(&r, state_dir, &err) < 0 ||
+	if (cli_open_releases(&r, co.state_dir, &err) < 0 ||
 	    sw_release_lookup(r, argv[optind], argv[optind + 1], &a, &err) < 0 ||
 	    sw_release_lookup(r, argv[optind], argv[optind + 2], &b, &err) < 0 ||
 	    sw_release_document(r, a.id, &da, &err) < 0 || sw_release_document(r, b.id, &db, &err) < 0) {
@@ -520,7 +478,7 @@ static int cmd_release_diff(int argc, char **argv, const struct cli_command *sel
 		goto out;
 	}
 	d = sw_release_diff(da, db);
-	if (!strcmp(output, "json")) {
+	if (!strcmp(co.output, "json")) {
 		json_object_set_new(d, "from", json_string(a.id));
 		json_object_set_new(d, "to", json_string(b.id));
 		print_json(d);
@@ -545,32 +503,17 @@ out:
 
 static int cmd_release_export(int argc, char **argv, const struct cli_command *self)
 {
-	static const struct option opts[] = {
-		COMMON_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
 	cleanup_releases sw_releases *r = NULL;
-	const char *state_dir = NULL;
+	struct cli_common co;
 	sw_release_info info = { 0 };
 	sw_error *err = NULL;
-	int c;
+	int rc;
 
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_STATE_DIR:
-			state_dir = optarg;
-			break;
-		case 'h':
-			return cli_help(self);
-		default:
-			return cli_usage_error(self, "release export: unknown or incomplete flag '%s'", argv[optind - 1]);
-		}
-	}
+	if (cli_parse_common(self, "release export", 0, argc, argv, &co, &rc) < 0)
+		return rc;
 	if (optind + 3 != argc)
 		return cli_usage_error(self, "release export: expected APP, a release (ID or vN) and FILE");
-	if (cli_open_releases(&r, state_dir, &err) < 0 ||
+	if (cli_open_releases(&r, co.state_dir, &err) < 0 ||
 	    sw_release_lookup(r, argv[optind], argv[optind + 1], &info, &err) < 0 ||
 	    sw_release_export(r, argv[optind], info.id, argv[optind + 2], &err) < 0) {
 		sw_release_info_release(&info);
