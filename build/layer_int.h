@@ -51,6 +51,13 @@ struct sw_layer {
 /* Strips "./" and trailing "/", refuses absolute paths and "..". *out is
  * NULL for the root itself. */
 int layer_clean_path(char **out, const char *path, const char *what, sw_error **err);
+
+/* Fills e for a symlink (reading its target into target[tsize]), a device or
+ * a FIFO named name in folder dfd (rel: its path, for messages). Returns 1,
+ * 0 for a socket (no tar form) or a negative code. */
+struct stat;
+int layer_entry_special(sw_layer_entry *e, const struct stat *st, int dfd, const char *name,
+                        const char *rel, char *target, size_t tsize, sw_error **err);
 /* Drops replaced entries, sorts, checks parents and hard links. */
 int layer_prepare(sw_layer *l, sw_error **err);
 

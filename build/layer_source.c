@@ -309,26 +309,11 @@ static int walk(sw_layer *l, int rootfd, int here, const char *rel, const char *
 		case S_IFDIR:
 			e.type = SW_LAYER_DIR;
 			break;
-		case S_IFLNK: {
-			ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-			if (n < 0)
-				return sw_error_set_errno(err, errno, "read symlink %s", crel);
-			target[n] = '\0';
-			e.type = SW_LAYER_SYMLINK;
-			e.link = target;
-			break;
-		}
-		case S_IFCHR:
-		case S_IFBLK:
-			e.type = S_ISCHR(st.st_mode) ? SW_LAYER_CHAR : SW_LAYER_BLOCK;
-			e.rdev_major = major(st.st_rdev);
-			e.rdev_minor = minor(st.st_rdev);
-			break;
-		case S_IFIFO:
-			e.type = SW_LAYER_FIFO;
-			break;
 		default:
-			continue; /* sockets have no tar form */
+			if ((r = layer_entry_special(&e, &st, dirfd(d), de->d_name, crel, target, sizeof(target), err)) < 0)
+				return r;
+			if (r == 0)
+				continue;
 		}
 		if ((r = sw_layer_add(l, &e, err)) < 0)
 			return r;
@@ -357,4 +342,31 @@ int sw_layer_add_tree(sw_layer *l, int dirfd, const char *prefix, sw_error **err
 	if (prefix && *prefix && (r = layer_clean_path(&clean, prefix, "tree prefix", err)) < 0)
 		return r;
 	return walk(l, dirfd, dirfd, "", clean, 0, err);
+}
+
+int layer_entry_special(sw_layer_entry *e, const struct stat *st, int dfd, const char *name,
+                        const char *rel, char *target, size_t tsize, sw_error **err)
+{
+	switch (st->st_mode & S_IFMT) {
+	case S_IFLNK: {
+		ssize_t n = readlinkat(dfd, name, target, tsize - 1);
+		if (n < 0)
+			return sw_error_set_errno(err, errno, "read symlink %s", rel);
+		target[n] = '\0';
+		e->type = SW_LAYER_SYMLINK;
+		e->link = target;
+		return 1;
+	}
+	case S_IFCHR:
+	case S_IFBLK:
+		e->type = S_ISCHR(st->st_mode) ? SW_LAYER_CHAR : SW_LAYER_BLOCK;
+		e->rdev_major = major(st->st_rdev);
+		e->rdev_minor = minor(st->st_rdev);
+		return 1;
+	case S_IFIFO:
+		e->type = SW_LAYER_FIFO;
+		return 1;
+	default:
+		return 0; /* sockets have no tar form */
+	}
 }

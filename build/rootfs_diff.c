@@ -352,26 +352,11 @@ static int walk(struct diff *d, int dfd, const char *rel, bool opaque, int depth
 			e.src_dirfd = d->r->upperfd;
 			e.src_path = crel;
 			break;
-		case S_IFLNK: {
-			ssize_t n = readlinkat(dfd, de->d_name, target, sizeof(target) - 1);
-			if (n < 0)
-				return sw_error_set_errno(err, errno, "read symlink %s", crel);
-			target[n] = '\0';
-			e.type = SW_LAYER_SYMLINK;
-			e.link = target;
-			break;
-		}
-		case S_IFCHR:
-		case S_IFBLK:
-			e.type = S_ISCHR(st.st_mode) ? SW_LAYER_CHAR : SW_LAYER_BLOCK;
-			e.rdev_major = major(st.st_rdev);
-			e.rdev_minor = minor(st.st_rdev);
-			break;
-		case S_IFIFO:
-			e.type = SW_LAYER_FIFO;
-			break;
 		default:
-			continue; /* sockets have no tar form */
+			if ((r = layer_entry_special(&e, &st, dfd, de->d_name, crel, target, sizeof(target), err)) < 0)
+				return r;
+			if (r == 0)
+				continue;
 		}
 		if ((r = sw_layer_add(d->l, &e, err)) < 0)
 			return r;
