@@ -29,6 +29,8 @@ enum sw_error_code {
 	SW_ESYSTEM = -7,    /* an OS call failed (errno kept in sys_errno) */
 	SW_EESCAPE = -8,    /* a path tried to leave its root */
 	SW_ETOOBIG = -9,    /* input exceeds a limit */
+	SW_EGONE = -10,     /* asked for history that is no longer kept */
+	SW_EAUTH = -11,     /* missing or bad credentials */
 };
 
 typedef struct sw_error {
