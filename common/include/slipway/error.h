@@ -31,6 +31,7 @@ enum sw_error_code {
 	SW_ETOOBIG = -9,    /* input exceeds a limit */
 	SW_EGONE = -10,     /* asked for history that is no longer kept */
 	SW_EAUTH = -11,     /* missing or bad credentials */
+	SW_EFORBIDDEN = -12, /* refused by policy (a namespace being deleted, ...) */
 };
 
 typedef struct sw_error {

@@ -14,7 +14,7 @@
  *
  * Errors use sw_error codes the API maps to HTTP: SW_ENOTFOUND 404,
  * SW_EEXISTS 409 AlreadyExists, SW_ECONFLICT 409 Conflict, SW_EINVALID 422,
- * SW_EGONE 410 (resourceVersion too old). Messages are Kubernetes':
+ * SW_EGONE 410 (resourceVersion too old), SW_EFORBIDDEN 403. Messages are Kubernetes':
  *   deployments.apps "web" not found
  *   Operation cannot be fulfilled on deployments.apps "web": the object has
  *   been modified; please apply your changes to the latest version and try again
@@ -95,17 +95,24 @@ typedef struct sw_delete_opts {
 
 /*
  * Deletes an object, the Kubernetes way:
- *  - a Pod with a grace period (grace_seconds > 0, or -1 and its
+ *  - a Pod bound to the node (spec.nodeName set: the node agent sets it
+ *    when it takes the pod) with a grace period (grace_seconds > 0, or -1 and its
  *    spec.terminationGracePeriodSeconds, default 30, > 0) that has not yet
  *    been marked is marked instead: metadata.deletionTimestamp (now +
  *    grace) and deletionGracePeriodSeconds are set (a MODIFIED event); the
- *    node agent stops its containers and then deletes it with grace 0;
+ *    node agent stops its containers and then deletes it with grace 0
+ *    (a marked object deleted again with grace 0 is removed); a Pod no
+ *    agent has taken is removed at once, as Kubernetes does for
+ *    unscheduled pods;
  *  - an object with metadata.finalizers is marked the same way and
  *    removed when its finalizers are emptied;
  *  - otherwise it is removed (a DELETED event carrying its last state).
  * *out (may be NULL) gets the marked or last object. opts may be NULL.
  * Deleting a Namespace marks it (status.phase Terminating); the namespace
- * controller empties it and then removes it.
+ * controller empties it and then removes it by deleting it again with
+ * grace 0. "default", "kube-system" and "kube-public" cannot be deleted
+ * (SW_EFORBIDDEN); nothing can be created in a terminating namespace
+ * (SW_EFORBIDDEN) or a missing one (SW_ENOTFOUND).
  */
 int sw_store_delete(sw_store *s, const sw_kind *k, const char *ns, const char *name,
                     const sw_delete_opts *opts, json_t **out, sw_error **err);
