@@ -1,0 +1,185 @@
+/*
+ * printers_yaml.c - JSON trees as YAML through libyaml's emitter, the way
+ * kubectl -o yaml prints them: block style, mapping keys sorted, strings
+ * that a YAML 1.1 reader would take for a number, bool or null in double
+ * quotes, multi-line strings as literal blocks.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "slipway/buf.h"
+#include "slipway/cleanup.h"
+#include "slipway/mem.h"
+#include "slipway/printers.h"
+
+/* Would a plain scalar s read back as something other than a string? */
+static bool ambiguous(const char *s)
+{
+	static const char *const words[] = { "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
+		                             NULL };
+	char *end;
+
+	if (!*s)
+		return true;
+	for (size_t i = 0; words[i]; i++)
+		if (!strcasecmp(s, words[i]))
+			return true;
+	if (strchr("0123456789+-.", s[0])) {
+		strtod(s, &end);
+		if (!*end)
+			return true;
+		/* 0x1f, 0o17, 1_000, .inf, sexagesimal 1:20: quote anything
+		 * number-like rather than guess */
+		bool numberish = true;
+		for (const char *p = s; *p; p++)
+			if (!isxdigit((unsigned char)*p) && !strchr("+-._:xXoO", *p))
+				numberish = false;
+		if (numberish)
+			return true;
+	}
+	if (!strcasecmp(s, ".inf") || !strcasecmp(s, "-.inf") || !strcasecmp(s, ".nan"))
+		return true;
+	return false;
+}
+
+static int emit(yaml_emitter_t *e, yaml_event_t *ev)
+{
+	return yaml_emitter_emit(e, ev) ? 0 : -1;
+}
+
+static int emit_scalar(yaml_emitter_t *e, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+
+	if (!yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)YAML_STR_TAG, (yaml_char_t *)s, (int)strlen(s),
+	                                  1, 1, style))
+		return -1;
+	return emit(e, &ev);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int emit_node(yaml_emitter_t *e, const json_t *j)
+{
+	yaml_event_t ev;
+	char buf[64];
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		size_t n = json_object_size(j), i = 0;
+		const char **keys = sw_xcalloc(n ? n : 1, sizeof(*keys));
+		const char *key;
+		json_t *v;
+		int ret = 0;
+
+		json_object_foreach((json_t *)j, key, v)
+			keys[i++] = key;
+		qsort(keys, n, sizeof(*keys), cmp_keys);
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, (yaml_char_t *)YAML_MAP_TAG, 1,
+		                                         n ? YAML_BLOCK_MAPPING_STYLE : YAML_FLOW_MAPPING_STYLE) ||
+		    emit(e, &ev) < 0) {
+			free(keys);
+			return -1;
+		}
+		for (i = 0; i < n && ret == 0; i++) {
+			ret = emit_scalar(e, keys[i], ambiguous(keys[i]) ? YAML_DOUBLE_QUOTED_SCALAR_STYLE
+			                                                  : YAML_PLAIN_SCALAR_STYLE);
+			if (ret == 0)
+				ret = emit_node(e, json_object_get(j, keys[i]));
+		}
+		free(keys);
+		if (ret < 0 || !yaml_mapping_end_event_initialize(&ev))
+			return -1;
+		return emit(e, &ev);
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *v;
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, (yaml_char_t *)YAML_SEQ_TAG, 1,
+		                                          json_array_size(j) ? YAML_BLOCK_SEQUENCE_STYLE
+		                                                             : YAML_FLOW_SEQUENCE_STYLE) ||
+		    emit(e, &ev) < 0)
+			return -1;
+		json_array_foreach(j, i, v)
+			if (emit_node(e, v) < 0)
+				return -1;
+		if (!yaml_sequence_end_event_initialize(&ev))
+			return -1;
+		return emit(e, &ev);
+	}
+	case JSON_STRING: {
+		const char *s = json_string_value(j);
+		yaml_scalar_style_t style = YAML_PLAIN_SCALAR_STYLE;
+		if (strchr(s, '\n'))
+			style = YAML_LITERAL_SCALAR_STYLE;
+		else if (ambiguous(s))
+			style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+		return emit_scalar(e, s, style);
+	}
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+		return emit_scalar(e, buf, YAML_PLAIN_SCALAR_STYLE);
+	case JSON_REAL: {
+		char *s = json_dumps(j, JSON_ENCODE_ANY);
+		int ret = emit_scalar(e, s ? s : "0", YAML_PLAIN_SCALAR_STYLE);
+		free(s);
+		return ret;
+	}
+	case JSON_TRUE:
+		return emit_scalar(e, "true", YAML_PLAIN_SCALAR_STYLE);
+	case JSON_FALSE:
+		return emit_scalar(e, "false", YAML_PLAIN_SCALAR_STYLE);
+	case JSON_NULL:
+	default:
+		return emit_scalar(e, "null", YAML_PLAIN_SCALAR_STYLE);
+	}
+}
+
+static int write_buf(void *data, unsigned char *bytes, size_t size)
+{
+	return sw_buf_add(data, bytes, size, NULL) == 0;
+}
+
+int sw_yaml_dump(char **out, const json_t *j, sw_error **err)
+{
+	sw_buf b = SW_BUF_INIT(0);
+	yaml_emitter_t e;
+	yaml_event_t ev;
+	int ok;
+
+	if (!yaml_emitter_initialize(&e))
+		return sw_error_set(err, SW_EFAIL, "yaml emitter: out of memory");
+	yaml_emitter_set_output(&e, write_buf, &b);
+	yaml_emitter_set_unicode(&e, 1);
+	yaml_emitter_set_width(&e, -1);
+	yaml_emitter_set_indent(&e, 2);
+	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && emit(&e, &ev) == 0 &&
+	     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) && emit(&e, &ev) == 0 &&
+	     emit_node(&e, j) == 0 && yaml_document_end_event_initialize(&ev, 1) && emit(&e, &ev) == 0 &&
+	     yaml_stream_end_event_initialize(&ev) && emit(&e, &ev) == 0;
+	if (!ok) {
+		int ret = sw_error_set(err, SW_EFAIL, "writing yaml: %s", e.problem ? e.problem : "emitter error");
+		yaml_emitter_delete(&e);
+		sw_buf_release(&b);
+		return ret;
+	}
+	yaml_emitter_delete(&e);
+	*out = sw_buf_detach(&b);
+	return 0;
+}
+
+int sw_yaml_dumpf(FILE *f, const json_t *j, sw_error **err)
+{
+	cleanup_free char *s = NULL;
+	int ret;
+
+	if ((ret = sw_yaml_dump(&s, j, err)) < 0)
+		return ret;
+	fputs(s, f);
+	return 0;
+}
