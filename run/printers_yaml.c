@@ -145,7 +145,7 @@ static int write_buf(void *data, unsigned char *bytes, size_t size)
 	return sw_buf_add(data, bytes, size, NULL) == 0;
 }
 
-int sw_yaml_dump(char **out, const json_t *j, sw_error **err)
+int sw_print_yaml(char **out, const json_t *j, sw_error **err)
 {
 	sw_buf b = SW_BUF_INIT(0);
 	yaml_emitter_t e;
@@ -173,12 +173,12 @@ int sw_yaml_dump(char **out, const json_t *j, sw_error **err)
 	return 0;
 }
 
-int sw_yaml_dumpf(FILE *f, const json_t *j, sw_error **err)
+int sw_print_yamlf(FILE *f, const json_t *j, sw_error **err)
 {
 	cleanup_free char *s = NULL;
 	int ret;
 
-	if ((ret = sw_yaml_dump(&s, j, err)) < 0)
+	if ((ret = sw_print_yaml(&s, j, err)) < 0)
 		return ret;
 	fputs(s, f);
 	return 0;

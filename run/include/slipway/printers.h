@@ -73,7 +73,7 @@ void sw_print_table(FILE *f, const sw_kind *k, const json_t *items, const sw_pri
 
 /* j as a YAML document (block style, keys sorted as kubectl prints them,
  * strings that would read as another type quoted). Caller frees. */
-int sw_yaml_dump(char **out, const json_t *j, sw_error **err);
-int sw_yaml_dumpf(FILE *f, const json_t *j, sw_error **err);
+int sw_print_yaml(char **out, const json_t *j, sw_error **err);
+int sw_print_yamlf(FILE *f, const json_t *j, sw_error **err);
 
 #endif
