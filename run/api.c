@@ -11,8 +11,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <sys/queue.h>
+#include <event2/keyvalq_struct.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,6 +567,8 @@ void sw_api_free(sw_api *api)
 		return;
 	while (api->streams)
 		stream_destroy(api->streams, false);
+	api_exec_cancel_all(api);
+	api_cpu_samples_free(api);
 	if (api->unix_http)
 		evhttp_free(api->unix_http);
 	if (api->tcp_http)

@@ -121,6 +121,8 @@ json_t *api_discovery_resources(const char *group, const char *version);
 /* ---- the server (api.c) ------------------------------------------------- */
 
 typedef struct api_stream api_stream;
+typedef struct api_exec api_exec;
+typedef struct api_cpu_sample api_cpu_sample;
 
 struct sw_api {
 	struct event_base *base;
@@ -138,6 +140,8 @@ struct sw_api {
 	void *metrics_ctx;
 	api_stream *streams;   /* open watches and log follows */
 	struct event *reaper;  /* frees closed streams outside callbacks */
+	api_exec *execs;       /* exec requests waiting for the hook */
+	api_cpu_sample *cpu_samples; /* for CPU rates between metrics requests */
 };
 
 /* One request being handled. */
@@ -197,6 +201,10 @@ void api_handle_watch(api_req *r);
 void api_handle_pod_log(api_req *r);
 void api_handle_pod_exec(api_req *r);
 void api_handle_metrics(api_req *r);
+/* At shutdown: pending execs are answered by nobody; their hooks' late
+ * callbacks only free them. */
+void api_exec_cancel_all(sw_api *api);
+void api_cpu_samples_free(sw_api *api);
 
 /* ---- streams (watches and log follows) ---------------------------------- */
 

@@ -26,6 +26,8 @@ int api_http_code(int sw_code)
 		return 413;
 	case SW_EAUTH:
 		return 401;
+	case SW_EFORBIDDEN:
+		return 403;
 	case SW_EESCAPE:
 	case SW_EAMBIGUOUS:
 		return 400;
@@ -51,6 +53,8 @@ const char *api_reason(int sw_code)
 		return "RequestEntityTooLarge";
 	case SW_EAUTH:
 		return "Unauthorized";
+	case SW_EFORBIDDEN:
+		return "Forbidden";
 	case SW_EESCAPE:
 	case SW_EAMBIGUOUS:
 		return "BadRequest";
