@@ -568,7 +568,6 @@ void sw_api_free(sw_api *api)
 	while (api->streams)
 		stream_destroy(api->streams, false);
 	api_exec_cancel_all(api);
-	api_cpu_samples_free(api);
 	if (api->unix_http)
 		evhttp_free(api->unix_http);
 	if (api->tcp_http)
@@ -592,6 +591,12 @@ void sw_api_set_exec(sw_api *api, sw_api_exec_fn fn, void *ctx)
 {
 	api->exec = fn;
 	api->exec_ctx = ctx;
+}
+
+void sw_api_set_exec_async(sw_api *api, sw_api_exec_async_fn fn, void *ctx)
+{
+	api->exec_async = fn;
+	api->exec_async_ctx = ctx;
 }
 
 void sw_api_set_metrics(sw_api *api, sw_api_metrics_fn fn, void *ctx)

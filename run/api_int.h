@@ -122,7 +122,6 @@ json_t *api_discovery_resources(const char *group, const char *version);
 
 typedef struct api_stream api_stream;
 typedef struct api_exec api_exec;
-typedef struct api_cpu_sample api_cpu_sample;
 
 struct sw_api {
 	struct event_base *base;
@@ -136,12 +135,13 @@ struct sw_api {
 	void *admit_ctx;
 	sw_api_exec_fn exec;
 	void *exec_ctx;
+	sw_api_exec_async_fn exec_async;
+	void *exec_async_ctx;
 	sw_api_metrics_fn metrics;
 	void *metrics_ctx;
 	api_stream *streams;   /* open watches and log follows */
 	struct event *reaper;  /* frees closed streams outside callbacks */
 	api_exec *execs;       /* exec requests waiting for the hook */
-	api_cpu_sample *cpu_samples; /* for CPU rates between metrics requests */
 };
 
 /* One request being handled. */
@@ -204,7 +204,6 @@ void api_handle_metrics(api_req *r);
 /* At shutdown: pending execs are answered by nobody; their hooks' late
  * callbacks only free them. */
 void api_exec_cancel_all(sw_api *api);
-void api_cpu_samples_free(sw_api *api);
 
 /* ---- streams (watches and log follows) ---------------------------------- */
 

@@ -428,7 +428,6 @@ struct api_exec {
 	api_exec *next;
 	sw_api *api;          /* NULL once the API is gone */
 	struct evhttp_request *req;
-	char *uri;
 };
 
 static void exec_unlink(api_exec *x)
@@ -442,31 +441,39 @@ static void exec_unlink(api_exec *x)
 		}
 }
 
+static void exec_reply_error(api_req *r, const sw_error *err)
+{
+	json_t *st = api_status_from_error(err, NULL, NULL);
+	int code = (int)json_integer_value(json_object_get(st, "code"));
+	if (code == 422 || code == 404 || code == 409) {
+		/* the container is not running, or the command is missing */
+		json_object_set_new(st, "code", json_integer(400));
+		json_object_set_new(st, "reason", json_string("BadRequest"));
+		code = 400;
+	}
+	api_reply_json(r, code, st);
+}
+
+static void exec_reply(api_req *r, int exit_code, const char *out, size_t out_len,
+                       const char *errout, size_t errout_len)
+{
+	api_reply_json(r, 200,
+	               json_pack("{s:i, s:o, s:o}", "exitCode", exit_code, "stdout",
+	                         json_bytes(out, out_len), "stderr", json_bytes(errout, errout_len)));
+}
+
 static void exec_done(void *done_ctx, int exit_code, const char *out, size_t out_len,
                       const char *errout, size_t errout_len, const sw_error *err)
 {
 	api_exec *x = done_ctx;
 	if (x->api) {
 		api_req r = { .api = x->api, .req = x->req, .method_name = "POST" };
-		if (err) {
-			json_t *st = api_status_from_error(err, NULL, NULL);
-			int code = (int)json_integer_value(json_object_get(st, "code"));
-			if (code == 422 || code == 404) {
-				/* the container is not running, or the command is missing */
-				json_object_set_new(st, "code", json_integer(400));
-				json_object_set_new(st, "reason", json_string("BadRequest"));
-				code = 400;
-			}
-			api_reply_json(&r, code, st);
-		} else {
-			api_reply_json(&r, 200,
-			               json_pack("{s:i, s:o, s:o}", "exitCode", exit_code, "stdout",
-			                         json_bytes(out, out_len), "stderr",
-			                         json_bytes(errout, errout_len)));
-		}
+		if (err)
+			exec_reply_error(&r, err);
+		else
+			exec_reply(&r, exit_code, out, out_len, errout, errout_len);
 		exec_unlink(x);
 	}
-	free(x->uri);
 	free(x);
 }
 
@@ -494,7 +501,7 @@ void api_handle_pod_exec(api_req *r)
 		               "the server does not allow this method on the requested resource");
 		return;
 	}
-	if (!r->api->exec) {
+	if (!r->api->exec && !r->api->exec_async) {
 		api_reply_fail(r, 503, "ServiceUnavailable", NULL, NULL,
 		               "exec is not available: no node agent");
 		return;
@@ -536,93 +543,33 @@ void api_handle_pod_exec(api_req *r)
 	size_t len = 0;
 	if (api_read_raw(r, &data, &len) < 0)
 		return;
+	cleanup_error sw_error *err = NULL;
+	int tmo = timeout > 0 && timeout < 86400 ? (int)timeout * 1000 : EXEC_DEFAULT_TIMEOUT_MS;
+	if (!r->api->exec_async) {
+		int code = 0;
+		cleanup_free char *out = NULL, *errout = NULL;
+		size_t out_len = 0, errout_len = 0;
+		if (r->api->exec(r->api->exec_ctx, pod, ctr, argv, data, len, &code, &out, &out_len,
+		                 &errout, &errout_len, &err) < 0)
+			exec_reply_error(r, err);
+		else
+			exec_reply(r, code, out, out_len, errout, errout_len);
+		return;
+	}
 	api_exec *x = sw_xcalloc(1, sizeof(*x));
 	x->api = r->api;
 	x->req = r->req;
 	x->next = r->api->execs;
 	r->api->execs = x;
-	cleanup_error sw_error *err = NULL;
-	int tmo = timeout > 0 && timeout < 86400 ? (int)timeout * 1000 : EXEC_DEFAULT_TIMEOUT_MS;
-	if (r->api->exec(r->api->exec_ctx, pod, ctr, argv, data, len, tmo, exec_done, x, &err) < 0) {
+	if (r->api->exec_async(r->api->exec_async_ctx, pod, ctr, argv, data, len, tmo, exec_done, x,
+	                       &err) < 0) {
 		exec_unlink(x);
 		free(x);
-		json_t *st = api_status_from_error(err, NULL, NULL);
-		int code = (int)json_integer_value(json_object_get(st, "code"));
-		if (code == 422 || code == 404) {
-			json_object_set_new(st, "code", json_integer(400));
-			json_object_set_new(st, "reason", json_string("BadRequest"));
-			code = 400;
-		}
-		api_reply_json(r, code, st);
+		exec_reply_error(r, err);
 	}
 }
 
 /* ---- metrics.k8s.io ----------------------------------------------------------------- */
-
-/* The last CPU sample of a container, for a rate between requests. */
-struct api_cpu_sample {
-	api_cpu_sample *next;
-	char key[300];        /* uid/container */
-	uint64_t cpu_ns;
-	struct timespec at;
-};
-
-static uint64_t mono_ns(const struct timespec *t)
-{
-	return (uint64_t)t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec;
-}
-
-/* nanocores from this sample and the previous one (or since the
- * container started). */
-static uint64_t cpu_rate(sw_api *api, const json_t *pod, const char *ctr, uint64_t cpu_ns)
-{
-	char key[300];
-	snprintf(key, sizeof(key), "%s/%s", sw_obj_uid(pod) ? sw_obj_uid(pod) : "", ctr);
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	api_cpu_sample *s = api->cpu_samples;
-	while (s && strcmp(s->key, key) != 0)
-		s = s->next;
-	uint64_t rate = 0;
-	if (s && mono_ns(&now) - mono_ns(&s->at) >= 500000000ull && cpu_ns >= s->cpu_ns) {
-		double dt = (double)(mono_ns(&now) - mono_ns(&s->at)) / 1e9;
-		rate = (uint64_t)((double)(cpu_ns - s->cpu_ns) / dt);
-	} else {
-		/* first look: the average since the container started */
-		time_t started = (time_t)-1;
-		size_t i;
-		json_t *c;
-		json_array_foreach(sw_obj_path(pod, "status.containerStatuses"), i, c) {
-			const char *n = json_string_value(json_object_get(c, "name"));
-			const char *at = sw_obj_str(c, "state.running.startedAt");
-			if (n && strcmp(n, ctr) == 0 && at)
-				started = sw_time_parse(at);
-		}
-		time_t wall = time(NULL);
-		if (started != (time_t)-1 && wall > started)
-			rate = cpu_ns / (uint64_t)(wall - started);
-		if (s && mono_ns(&now) - mono_ns(&s->at) < 500000000ull)
-			return rate; /* keep the older sample for the next rate */
-	}
-	if (!s) {
-		s = sw_xcalloc(1, sizeof(*s));
-		snprintf(s->key, sizeof(s->key), "%s", key);
-		s->next = api->cpu_samples;
-		api->cpu_samples = s;
-	}
-	s->cpu_ns = cpu_ns;
-	s->at = now;
-	return rate;
-}
-
-void api_cpu_samples_free(sw_api *api)
-{
-	while (api->cpu_samples) {
-		api_cpu_sample *s = api->cpu_samples;
-		api->cpu_samples = s->next;
-		free(s);
-	}
-}
 
 /* PodMetrics of a running pod, or NULL when none of its containers has
  * figures. */
@@ -645,7 +592,7 @@ static json_t *pod_metrics(sw_api *api, const json_t *pod)
 			continue;
 		}
 		char cpu_s[32], mem_s[32];
-		snprintf(cpu_s, sizeof(cpu_s), "%lun", (unsigned long)cpu_rate(api, pod, name, cpu));
+		snprintf(cpu_s, sizeof(cpu_s), "%lun", (unsigned long)cpu);
 		snprintf(mem_s, sizeof(mem_s), "%luKi", (unsigned long)(mem / 1024));
 		json_array_append_new(ctrs, json_pack("{s:s, s:{s:s, s:s}}", "name", name, "usage",
 		                                      "cpu", cpu_s, "memory", mem_s));

@@ -44,7 +44,8 @@ static int read_tokens(const char *state_dir, token_line **out, size_t *n, sw_er
 	*out = NULL;
 	*n = 0;
 	if (sw_read_file(&data, &len, path, TOKENS_MAX, err) < 0) {
-		if (sw_error_code(*err) == SW_ESYSTEM && (*err)->sys_errno == ENOENT) {
+		if (sw_error_code(*err) == SW_ENOTFOUND ||
+		    (sw_error_code(*err) == SW_ESYSTEM && (*err)->sys_errno == ENOENT)) {
 			sw_error_clear(err);
 			return 0;
 		}

@@ -73,30 +73,41 @@ void sw_api_set_admit(sw_api *api, sw_api_admit_fn fn, void *ctx);
 
 /*
  * Exec: runs argv in a running container of pod (the stored object),
- * non-interactively with stdin_data as input (copy it if needed later),
- * without blocking the loop: done(done_ctx, ...) is called once, on the
- * loop, when the command ended (err NULL; exit_code 128+signal when
- * killed, -1 on timeout) or could not run (err set). It may be called
- * before the hook returns. A hook that fails at once returns < 0 with
- * *err set and does not call done. sw_podrt_exec_async fits this shape.
+ * non-interactively with stdin_data as input; fills the exit code and the
+ * captured output (caller frees out and errout). This form blocks the
+ * loop while the command runs; prefer the async form below when there is
+ * one (sw_podrt_exec_async fits it).
+ */
+typedef int (*sw_api_exec_fn)(void *ctx, const json_t *pod, const char *container,
+                              const char *const *argv, const char *stdin_data, size_t stdin_len,
+                              int *exit_code, char **out, size_t *out_len, char **errout,
+                              size_t *errout_len, sw_error **err);
+void sw_api_set_exec(sw_api *api, sw_api_exec_fn fn, void *ctx);
+
+/*
+ * Exec without blocking the loop: done(done_ctx, ...) is called once, on
+ * the loop, when the command ended (err NULL; exit_code 128+signal when
+ * killed, -1 on timeout) or could not run (err set); it may be called
+ * before the hook returns. A hook that fails at once returns < 0 with *err
+ * set and does not call done. stdin_data is valid during the call only.
+ * When set, it is used instead of the blocking form.
  */
 typedef void (*sw_api_exec_done_fn)(void *done_ctx, int exit_code, const char *out,
                                     size_t out_len, const char *errout, size_t errout_len,
                                     const sw_error *err);
-typedef int (*sw_api_exec_fn)(void *ctx, const json_t *pod, const char *container,
-                              const char *const *argv, const char *stdin_data, size_t stdin_len,
-                              int timeout_ms, sw_api_exec_done_fn done, void *done_ctx,
-                              sw_error **err);
-void sw_api_set_exec(sw_api *api, sw_api_exec_fn fn, void *ctx);
+typedef int (*sw_api_exec_async_fn)(void *ctx, const json_t *pod, const char *container,
+                                    const char *const *argv, const char *stdin_data,
+                                    size_t stdin_len, int timeout_ms, sw_api_exec_done_fn done,
+                                    void *done_ctx, sw_error **err);
+void sw_api_set_exec_async(sw_api *api, sw_api_exec_async_fn fn, void *ctx);
 
 /*
- * Metrics: a container's CPU time used so far (ns, cumulative, as
- * sw_podrt_stats gives it) and memory (bytes, without page cache). The API
- * turns CPU time into a rate between two requests (or since the container
- * started, on the first). SW_ENOTFOUND when the container does not run.
+ * Metrics: a container's current CPU use (nanocores, a rate the agent
+ * computes from the cgroup's usage between samples) and memory (working
+ * set, bytes). SW_ENOTFOUND when the container does not run.
  */
 typedef int (*sw_api_metrics_fn)(void *ctx, const json_t *pod, const char *container,
-                                 uint64_t *cpu_ns, uint64_t *memory_bytes, sw_error **err);
+                                 uint64_t *cpu_nanocores, uint64_t *memory_bytes, sw_error **err);
 void sw_api_set_metrics(sw_api *api, sw_api_metrics_fn fn, void *ctx);
 
 #endif
