@@ -245,13 +245,12 @@ static CURL *easy_for(sw_client *c, const char *path, struct curl_slist **hdrs, 
 	return h;
 }
 
-int sw_client_request(sw_client *c, const char *method, const char *path, const json_t *body,
-                      json_t **out, sw_error **err)
+int sw_client_request_raw(sw_client *c, const char *method, const char *path, const char *content_type,
+                          const void *data, size_t len, json_t **out, sw_error **err)
 {
 	struct body_sink sink = { .buf = SW_BUF_INIT(SW_CLIENT_MAX_RESPONSE) };
 	struct curl_slist *hdrs = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
-	cleanup_free char *payload = NULL;
 	long http = 0;
 	CURLcode rc;
 	CURL *h;
@@ -261,23 +260,18 @@ int sw_client_request(sw_client *c, const char *method, const char *path, const 
 		*out = NULL;
 	if (!(h = easy_for(c, path, &hdrs, errbuf)))
 		return sw_error_set(err, SW_EFAIL, "curl_easy_init failed");
-	if (body) {
-		payload = json_dumps(body, JSON_COMPACT);
-		hdrs = curl_slist_append(hdrs, !strcmp(method, "PATCH") ? "Content-Type: application/merge-patch+json"
-		                                                         : "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(payload));
-	}
-	if (!strcmp(method, "POST") && !body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+	if (data || !strcmp(method, "POST")) {
+		cleanup_free char *ct = sw_xasprintf("Content-Type: %s", content_type ? content_type : "application/json");
+		hdrs = curl_slist_append(hdrs, ct);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, data ? data : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(data ? len : 0));
 	}
 	if (strcmp(method, "GET") && strcmp(method, "POST"))
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 120000L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 0L);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_cleanup(h);
@@ -296,6 +290,16 @@ int sw_client_request(sw_client *c, const char *method, const char *path, const 
 	}
 	sw_buf_release(&sink.buf);
 	return ret;
+}
+
+int sw_client_request(sw_client *c, const char *method, const char *path, const json_t *body,
+                      json_t **out, sw_error **err)
+{
+	cleanup_free char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	return sw_client_request_raw(c, method, path,
+	                             !strcmp(method, "PATCH") ? "application/merge-patch+json" : "application/json",
+	                             payload, payload ? strlen(payload) : 0, out, err);
 }
 
 /* ---- streams ------------------------------------------------------------ */

@@ -88,6 +88,34 @@ int cli_open_releases(struct sw_releases **out, const char *state_dir, sw_error 
 /* "APP vN ID", or the ID alone when quiet. */
 void cli_print_release(const struct sw_release_info *info, bool quiet);
 extern const char cli_push_usage[];
+
+/* verbs that talk to slipwayd (cmd_get.c, ...; helpers in kube.h) */
+int cmd_get(int argc, char **argv, const struct cli_command *self);
+extern const char cli_get_usage[];
+int cmd_describe(int argc, char **argv, const struct cli_command *self);
+extern const char cli_describe_usage[];
+int cmd_apply(int argc, char **argv, const struct cli_command *self);
+extern const char cli_apply_usage[];
+int cmd_delete(int argc, char **argv, const struct cli_command *self);
+extern const char cli_delete_usage[];
+int cmd_scale(int argc, char **argv, const struct cli_command *self);
+extern const char cli_scale_usage[];
+int cmd_logs(int argc, char **argv, const struct cli_command *self);
+extern const char cli_logs_usage[];
+int cmd_exec(int argc, char **argv, const struct cli_command *self);
+extern const char cli_exec_usage[];
+int cmd_rollout(int argc, char **argv, const struct cli_command *self);
+extern const char cli_rollout_usage[];
+int cmd_deploy(int argc, char **argv, const struct cli_command *self);
+extern const char cli_deploy_usage[];
+int cmd_up(int argc, char **argv, const struct cli_command *self);
+extern const char cli_up_usage[];
+int cmd_down(int argc, char **argv, const struct cli_command *self);
+extern const char cli_down_usage[];
+int cmd_top(int argc, char **argv, const struct cli_command *self);
+extern const char cli_top_usage[];
+int cmd_events(int argc, char **argv, const struct cli_command *self);
+extern const char cli_events_usage[];
 extern const char cli_pull_usage[];
 
 #endif

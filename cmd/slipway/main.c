@@ -33,15 +33,24 @@
 	"Run `slipway dockerfile SUB --help` for each sub-command's flags.\n"
 
 const struct cli_command cli_commands[] = {
+	{ "apply", cmd_apply, CLI_NEEDS_DAEMON, "create or update objects from manifests in slipwayd", cli_apply_usage },
 	{ "build", cmd_build, CLI_NEEDS_STORE, "build an image from a Dockerfile", cli_build_usage },
 	{ "config", cmd_config, CLI_NEEDS_STORE, "show or change an app's config vars", cli_config_usage },
+	{ "delete", cmd_delete, CLI_NEEDS_DAEMON, "delete objects from slipwayd", cli_delete_usage },
+	{ "describe", cmd_describe, CLI_NEEDS_DAEMON, "show an object in detail with its events", cli_describe_usage },
 	{ "dockerfile", cmd_dockerfile, 0, "parse and plan Dockerfiles", DOCKERFILE_USAGE },
+	{ "events", cmd_events, CLI_NEEDS_DAEMON, "show what the controllers and the node agent did", cli_events_usage },
+	{ "exec", cmd_exec, CLI_NEEDS_DAEMON, "run a command in a pod's container", cli_exec_usage },
+	{ "get", cmd_get, CLI_NEEDS_DAEMON, "show objects from slipwayd (kubectl get)", cli_get_usage },
 	{ "image", cmd_image, CLI_NEEDS_STORE, "manage images in the store", cli_image_usage },
 	{ "images", cmd_images, CLI_NEEDS_STORE, "list images", cli_images_usage },
 	{ "release", cmd_release, CLI_NEEDS_STORE, "make, show, compare, export and import releases", cli_release_usage },
 	{ "releases", cmd_releases, CLI_NEEDS_STORE, "list an app's releases", cli_releases_usage },
 	{ "pull", cmd_pull, CLI_NEEDS_STORE, "pull an image from a registry", cli_pull_usage },
 	{ "push", cmd_push, CLI_NEEDS_STORE, "push an image to a registry", cli_push_usage },
+	{ "logs", cmd_logs, CLI_NEEDS_DAEMON, "print a pod's container log", cli_logs_usage },
+	{ "scale", cmd_scale, CLI_NEEDS_DAEMON, "set a deployment's number of replicas", cli_scale_usage },
+	{ "top", cmd_top, CLI_NEEDS_DAEMON, "show pods' CPU and memory", cli_top_usage },
 	{ "version", cmd_version, 0, "print the version", VERSION_USAGE },
 	{ NULL, NULL, 0, NULL, NULL },
 };

@@ -46,6 +46,10 @@ const char *sw_client_target(const sw_client *c);
 int sw_client_request(sw_client *c, const char *method, const char *path, const json_t *body,
                       json_t **out, sw_error **err);
 
+/* The same with a raw body (exec's stdin): content_type NULL means JSON. */
+int sw_client_request_raw(sw_client *c, const char *method, const char *path, const char *content_type,
+                          const void *data, size_t len, json_t **out, sw_error **err);
+
 /*
  * A streaming GET (?watch=1, log follow): cb gets every line (without its
  * newline, NUL-terminated) as it arrives; it returns true to go on, false
