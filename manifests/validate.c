@@ -296,13 +296,9 @@ void sw_walk(sw_vctx *c, json_t *obj, const sw_schema *s)
 			json_object_del(obj, key);
 
 	for (const sw_field *f = s->fields; f->name; f++) {
-		if (json_object_get(obj, f->name))
-			continue;
-		if (f->def) {
+		if (!json_object_get(obj, f->name) && f->def) {
 			json_t *d = json_loads(f->def, JSON_DECODE_ANY, NULL);
 			json_object_set_new(obj, f->name, d);
-		} else if (f->flags & F_REQ && !(c->from_app && !strcmp(f->name, "image"))) {
-			sw_verr_at(c, f->name, "required value");
 		}
 	}
 
@@ -323,6 +319,11 @@ void sw_walk(sw_vctx *c, json_t *obj, const sw_schema *s)
 		}
 		sw_fpath_pop(&c->path, old);
 	}
+	/* after the fields, so problems come in document order, outside in */
+	for (const sw_field *f = s->fields; f->name; f++)
+		if (f->flags & F_REQ && !json_object_get(obj, f->name) &&
+		    !(c->from_app && !strcmp(f->name, "image")))
+			sw_verr_at(c, f->name, "required value");
 	if (s->check)
 		s->check(c, obj);
 }

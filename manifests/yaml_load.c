@@ -233,7 +233,8 @@ static json_t *number_value(double v)
 {
 	/* sigs.k8s.io/yaml writes whole floats without a fraction ("1"), so
 	 * they decode into integer fields: keep them as integers. */
-	if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+	/* (no libm: the library links none) */
+	if (isfinite(v) && v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(json_int_t)v)
 		return json_integer((json_int_t)v);
 	return json_real(v);
 }
