@@ -13,6 +13,7 @@
 #include <event2/http.h>
 #include <sys/queue.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,6 +573,10 @@ void sw_api_free(sw_api *api)
 		evhttp_free(api->unix_http);
 	if (api->tcp_http)
 		evhttp_free(api->tcp_http);
+	if (api->tls_http)
+		evhttp_free(api->tls_http);
+	if (api->ssl_ctx)
+		SSL_CTX_free(api->ssl_ctx);
 	if (api->unix_path) {
 		unlink(api->unix_path);
 		free(api->unix_path);
@@ -665,15 +670,22 @@ int sw_api_listen_unix(sw_api *api, const char *path, sw_error **err)
 	return 0;
 }
 
-int sw_api_listen_tcp(sw_api *api, const char *host, int port, int *bound_port, sw_error **err)
+static int listen_inet(sw_api *api, const char *host, int port, bool tls, int *bound_port,
+                       sw_error **err)
 {
-	if (api->tcp_http)
-		return sw_error_set(err, SW_EEXISTS, "api: already listening on TCP");
+	struct evhttp **slot = tls ? &api->tls_http : &api->tcp_http;
+	if (*slot)
+		return sw_error_set(err, SW_EEXISTS, "api: already listening on %s",
+		                    tls ? "https" : "http");
 	if (port < 0 || port > 65535)
 		return sw_error_set(err, SW_EINVALID, "bad port %d", port);
+	if (tls && !api->ssl_ctx && api_tls_context(&api->ssl_ctx, api->state_dir, err) < 0)
+		return SW_EFAIL;
 	struct evhttp *h = new_http(api, tcp_cb);
 	if (!h)
 		return sw_error_set(err, SW_EFAIL, "api: cannot make an HTTP server");
+	if (tls)
+		api_tls_attach(h, api->ssl_ctx);
 	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(h, host, (ev_uint16_t)port);
 	if (!bs) {
 		int e = errno;
@@ -689,22 +701,44 @@ int sw_api_listen_tcp(sw_api *api, const char *host, int port, int *bound_port, 
 		else if (ss.ss_family == AF_INET6)
 			bp = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
-	api->tcp_http = h;
+	*slot = h;
 	if (bound_port)
 		*bound_port = bp;
 	return 0;
 }
 
-int sw_api_parse_listen(const char *spec, char **host, int *port, sw_error **err)
+int sw_api_listen_tcp(sw_api *api, const char *host, int port, int *bound_port, sw_error **err)
+{
+	return listen_inet(api, host, port, false, bound_port, err);
+}
+
+int sw_api_listen_tls(sw_api *api, const char *host, int port, int *bound_port, sw_error **err)
+{
+	return listen_inet(api, host, port, true, bound_port, err);
+}
+
+int sw_api_parse_listen(const char *spec, char **host, int *port, bool *tls, sw_error **err)
 {
 	const char *p = spec;
-	if (strncmp(p, "tcp://", 6) == 0)
-		p += 6;
-	else
-		return sw_error_set(err, SW_EINVALID, "--listen %s: expected tcp://HOST:PORT", spec);
+	static const struct {
+		const char *scheme;
+		bool tls;
+	} schemes[] = { { "tcp://", false }, { "http://", false }, { "https://", true },
+		        { "tls://", true } };
+	bool found = false;
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncmp(p, schemes[i].scheme, strlen(schemes[i].scheme)) == 0) {
+			p += strlen(schemes[i].scheme);
+			*tls = schemes[i].tls;
+			found = true;
+			break;
+		}
+	if (!found)
+		return sw_error_set(err, SW_EINVALID,
+		                    "--listen %s: expected tcp://HOST:PORT or https://HOST:PORT", spec);
 	const char *colon = strrchr(p, ':');
 	if (!colon || colon == p)
-		return sw_error_set(err, SW_EINVALID, "--listen %s: expected tcp://HOST:PORT", spec);
+		return sw_error_set(err, SW_EINVALID, "--listen %s: expected HOST:PORT", spec);
 	char *end;
 	errno = 0;
 	long v = strtol(colon + 1, &end, 10);

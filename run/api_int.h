@@ -19,6 +19,7 @@
 
 struct evhttp;
 struct evhttp_request;
+struct ssl_ctx_st;
 struct evkeyvalq;
 
 #define API_DEFAULT_MAX_BODY ((size_t)3 * 1024 * 1024)
@@ -131,6 +132,8 @@ struct sw_api {
 	struct evhttp *unix_http;
 	char *unix_path;
 	struct evhttp *tcp_http;
+	struct evhttp *tls_http;
+	struct ssl_ctx_st *ssl_ctx;
 	sw_api_admit_fn admit;
 	void *admit_ctx;
 	sw_api_exec_fn exec;
@@ -189,6 +192,11 @@ typedef struct api_filter {
 int api_list_filter_parse(api_req *r, api_filter *f);
 void api_filter_release(api_filter *f);
 bool api_filter_match(const api_filter *f, const sw_kind *k, const json_t *obj);
+
+/* api_tls.c: the server context (key and self-signed certificate under
+ * STATE/tls, made on first use) and TLS on an evhttp's connections. */
+int api_tls_context(struct ssl_ctx_st **out, const char *state_dir, sw_error **err);
+void api_tls_attach(struct evhttp *http, struct ssl_ctx_st *ctx);
 
 /* ---- handlers ----------------------------------------------------------- */
 

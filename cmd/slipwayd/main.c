@@ -32,7 +32,7 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define USAGE                                                                                  \
-	"usage: slipwayd [--state-dir DIR] [--socket PATH] [--listen tcp://127.0.0.1:PORT]\n"     \
+	"usage: slipwayd [--state-dir DIR] [--socket PATH] [--listen tcp|https://127.0.0.1:PORT]...\n" \
 	"                [--log-format human|json] [--log-level LEVEL]\n"                          \
 	"       slipwayd token create [--name NAME] [--state-dir DIR]\n"                            \
 	"       slipwayd token list [--state-dir DIR]\n"                                            \
@@ -48,9 +48,11 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 	"  --state-dir DIR      state under DIR (default $SLIPWAY_HOME, /var/lib/slipway as\n"    \
 	"                       root, else ~/.local/share/slipway)\n"                             \
 	"  --socket PATH        the API's Unix socket (default STATE/slipwayd.sock, mode 0600)\n" \
-	"  --listen tcp://HOST:PORT\n"                                                            \
-	"                       also serve on TCP (port 0 picks one and logs it); every request\n"\
-	"                       needs `Authorization: Bearer TOKEN` (see `slipwayd token`)\n"     \
+	"  --listen tcp://HOST:PORT, --listen https://HOST:PORT\n"                                \
+	"                       also serve on TCP, plain or TLS (port 0 picks one and logs it);\n"\
+	"                       every request needs `Authorization: Bearer TOKEN` (see\n"         \
+	"                       `slipwayd token`). kubectl sends tokens only over https; the\n"  \
+	"                       self-signed certificate is STATE/tls/server.crt\n"               \
 	"  --log-format F       human (default) or json lines on stderr\n"                        \
 	"  --log-level L        debug, info (default), warn or error\n"                           \
 	"  --help, --version\n"                                                                   \
@@ -60,13 +62,16 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 	"  token list                the names of the tokens\n"                                   \
 	"  token revoke NAME         remove a token\n"                                            \
 	"\n"                                                                                       \
-	"kubectl: kubectl --server http://127.0.0.1:PORT --token TOKEN get pods\n"                \
+	"kubectl: slipwayd --listen https://127.0.0.1:6443, then\n"                              \
+	"  kubectl --server https://127.0.0.1:6443 --token TOKEN \\\n"                            \
+	"          --certificate-authority STATE/tls/server.crt get pods\n"                      \
 	"\nExit codes: 0 success, 1 failure, 2 usage error.\n"
 
 struct daemon {
 	char *state_dir;
 	char *socket_path;
-	const char *listen;    /* tcp://HOST:PORT or NULL */
+	const char *listen[4]; /* tcp://HOST:PORT, https://HOST:PORT */
+	size_t nlisten;
 	int pid_fd;
 	char *pid_path;
 	struct event_base *base;
@@ -201,15 +206,21 @@ static int daemon_run(struct daemon *d, sw_error **err)
 	if (sw_api_listen_unix(d->api, d->socket_path, err) < 0)
 		return SW_EFAIL;
 	sw_info("listening on unix://%s", d->socket_path);
-	if (d->listen) {
+	for (size_t i = 0; i < d->nlisten; i++) {
 		cleanup_free char *host = NULL;
 		int port, bound;
-		if (sw_api_parse_listen(d->listen, &host, &port, err) < 0)
+		bool tls;
+		if (sw_api_parse_listen(d->listen[i], &host, &port, &tls, err) < 0)
 			return SW_EFAIL;
-		if (sw_api_listen_tcp(d->api, host, port, &bound, err) < 0)
+		if ((tls ? sw_api_listen_tls : sw_api_listen_tcp)(d->api, host, port, &bound, err) < 0)
 			return SW_EFAIL;
-		sw_info("listening on http://%s:%d (bearer tokens from %s/tokens)", host, bound,
-		        d->state_dir);
+		if (tls)
+			sw_info("listening on https://%s:%d (bearer tokens from %s/tokens; certificate "
+			        "%s/tls/server.crt)",
+			        host, bound, d->state_dir, d->state_dir);
+		else
+			sw_info("listening on http://%s:%d (bearer tokens from %s/tokens)", host, bound,
+			        d->state_dir);
 	}
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
@@ -322,7 +333,9 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_flag = NULL, *socket_flag = NULL, *listen_flag = NULL;
+	const char *state_flag = NULL, *socket_flag = NULL;
+	const char *listen_flags[4];
+	size_t nlisten = 0;
 	const char *env;
 	int c;
 
@@ -341,9 +354,20 @@ int main(int argc, char **argv)
 		case 's':
 			socket_flag = optarg;
 			break;
-		case 'l':
-			listen_flag = optarg;
+		case 'l': {
+			cleanup_free char *host = NULL;
+			int port;
+			bool tls;
+			if (sw_api_parse_listen(optarg, &host, &port, &tls, &err) < 0) {
+				cleanup_free char *msg = sw_error_string(err);
+				sw_error_free(err);
+				return usage_error("%s", msg);
+			}
+			if (nlisten == 2)
+				return usage_error("--listen: at most one tcp:// and one https:// listener");
+			listen_flags[nlisten++] = optarg;
 			break;
+		}
 		case 'F':
 			if (sw_log_parse_format(optarg, &format, &err) < 0) {
 				sw_error_free(err);
@@ -373,15 +397,6 @@ int main(int argc, char **argv)
 			return cmd_token(argc - optind, argv + optind, state_flag);
 		return usage_error("unexpected argument '%s'", argv[optind]);
 	}
-	if (listen_flag) {
-		cleanup_free char *host = NULL;
-		int port;
-		if (sw_api_parse_listen(listen_flag, &host, &port, &err) < 0) {
-			cleanup_free char *msg = sw_error_string(err);
-			sw_error_free(err);
-			return usage_error("%s", msg);
-		}
-	}
 	/* a client that goes away mid-reply must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -389,7 +404,9 @@ int main(int argc, char **argv)
 	if (sw_statedir_open(&d.state_dir, state_flag, &err) < 0)
 		return fail(err);
 	d.socket_path = socket_flag ? sw_xstrdup(socket_flag) : NULL;
-	d.listen = listen_flag;
+	for (size_t i = 0; i < nlisten; i++)
+		d.listen[i] = listen_flags[i];
+	d.nlisten = nlisten;
 	int rc = daemon_run(&d, &err);
 	daemon_release(&d);
 	if (rc < 0)

@@ -49,14 +49,20 @@ void sw_api_free(sw_api *api);
  * a live one is SW_EEXISTS. */
 int sw_api_listen_unix(sw_api *api, const char *path, sw_error **err);
 /* Listens on TCP host:port (port 0: the kernel picks; *bound_port gets the
- * port actually bound). Every request on it needs a valid bearer token. */
+ * port actually bound), plain HTTP. Every request on it needs a valid
+ * bearer token. */
 int sw_api_listen_tcp(sw_api *api, const char *host, int port, int *bound_port, sw_error **err);
+/* The same over TLS, with the key and self-signed certificate of
+ * STATE/tls/server.{key,crt} (made on first use). kubectl sends bearer
+ * tokens only over https, so this is the listener for kubectl. */
+int sw_api_listen_tls(sw_api *api, const char *host, int port, int *bound_port, sw_error **err);
 
 /*
- * Parses "tcp://HOST:PORT" (what --listen takes) into a host (caller
- * frees) and a port 0..65535.
+ * Parses what --listen takes: "tcp://HOST:PORT" or "http://HOST:PORT"
+ * (plain HTTP), "https://HOST:PORT" or "tls://HOST:PORT" (*tls set), into
+ * a host (caller frees) and a port 0..65535.
  */
-int sw_api_parse_listen(const char *spec, char **host, int *port, sw_error **err);
+int sw_api_parse_listen(const char *spec, char **host, int *port, bool *tls, sw_error **err);
 
 /*
  * Admission: called for every create and update body (POST, PUT, PATCH,
