@@ -68,6 +68,8 @@ int cmd_releases(int argc, char **argv, const struct cli_command *self);
 int cmd_config(int argc, char **argv, const struct cli_command *self);
 int cmd_push(int argc, char **argv, const struct cli_command *self);
 int cmd_pull(int argc, char **argv, const struct cli_command *self);
+int cmd_manifest(int argc, char **argv, const struct cli_command *self);
+extern const char cli_manifest_usage[];
 
 extern const struct cli_command cli_commands[];
 extern const struct cli_command cli_dockerfile_commands[];

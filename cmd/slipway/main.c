@@ -44,6 +44,7 @@ const struct cli_command cli_commands[] = {
 	{ "get", cmd_get, CLI_NEEDS_DAEMON, "show objects from slipwayd (kubectl get)", cli_get_usage },
 	{ "image", cmd_image, CLI_NEEDS_STORE, "manage images in the store", cli_image_usage },
 	{ "images", cmd_images, CLI_NEEDS_STORE, "list images", cli_images_usage },
+	{ "manifest", cmd_manifest, 0, "validate manifests offline", cli_manifest_usage },
 	{ "release", cmd_release, CLI_NEEDS_STORE, "make, show, compare, export and import releases", cli_release_usage },
 	{ "releases", cmd_releases, CLI_NEEDS_STORE, "list an app's releases", cli_releases_usage },
 	{ "pull", cmd_pull, CLI_NEEDS_STORE, "pull an image from a registry", cli_pull_usage },
