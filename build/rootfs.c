@@ -249,6 +249,43 @@ void sw_rootfs_free(sw_rootfs *r)
 	free(r);
 }
 
+void sw_rootfs_keep(sw_rootfs *r)
+{
+	if (!r)
+		return;
+	if (r->upperfd >= 0)
+		close(r->upperfd);
+	for (size_t i = 0; i < r->nlowers; i++)
+		free(r->lowers[i]);
+	free(r->lowers);
+	free(r->dir);
+	free(r->upper);
+	free(r->work);
+	free(r->merged);
+	free(r->empty);
+	free(r);
+}
+
+int sw_rootfs_remove(const char *workdir, sw_error **err)
+{
+	cleanup_free char *merged = sw_xasprintf("%s/merged", workdir);
+	cleanup_free char *parent = NULL;
+	cleanup_close int pfd = -1;
+	const char *base;
+
+	if (umount2(merged, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return sw_error_set_errno(err, errno, "unmount %s", merged);
+	base = strrchr(workdir, '/');
+	parent = base ? sw_xstrndup(workdir, base == workdir ? 1 : (size_t)(base - workdir)) : sw_xstrdup(".");
+	base = base ? base + 1 : workdir;
+	pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : sw_error_set_errno(err, errno, "open %s", parent);
+	if (rt_remove_tree(pfd, base, err) < 0)
+		return sw_error_wrap(err, "remove %s", workdir);
+	return 0;
+}
+
 /* ---- users -------------------------------------------------------------- */
 
 #define ID_MAX 2147483647L /* what runc accepts */

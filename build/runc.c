@@ -318,6 +318,12 @@ static int build_config(const sw_run_spec *spec, const char *id, const char *hos
 	return 0;
 }
 
+int sw_run_config(const sw_run_spec *spec, const char *id, const char *hosts, const char *resolv, json_t **out,
+                  sw_error **err)
+{
+	return build_config(spec, id, hosts, resolv, out, err);
+}
+
 static int write_bundle(const sw_run_spec *spec, const char *id, sw_error **err)
 {
 	static const char hosts[] = "127.0.0.1\tlocalhost " HOSTNAME "\n"

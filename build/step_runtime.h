@@ -73,6 +73,13 @@ const char *sw_rootfs_upper(const sw_rootfs *r);
 int sw_rootfs_diff(const sw_rootfs *r, sw_layer *layer, sw_error **err);
 /* Unmounts (lazily if busy) and removes WORKDIR; safe on a partial mount. */
 void sw_rootfs_free(sw_rootfs *r);
+/* Frees the handle alone: the mount and WORKDIR stay (a pod's root
+ * filesystem outlives the process that mounted it; sw_rootfs_remove ends
+ * it later, from any process). */
+void sw_rootfs_keep(sw_rootfs *r);
+/* Unmounts WORKDIR/merged (lazily if busy) and removes WORKDIR; a missing
+ * WORKDIR is not an error. For a root filesystem kept with sw_rootfs_keep. */
+int sw_rootfs_remove(const char *workdir, sw_error **err);
 
 /* Resolves "user[:group]" (names or numbers) in ROOTFS/etc/passwd and
  * /etc/group, as Docker does: a name that is not found is an error, a
@@ -125,5 +132,13 @@ typedef struct sw_run_result {
  * and marked so sw_rootfs_diff leaves them out; cwd is created if missing
  * (root-owned 0755) and is content. */
 int sw_run_container(const sw_run_spec *spec, sw_run_result *res, sw_error **err);
+
+/* The config.json sw_run_container writes for spec (Docker's defaults; its
+ * cgroup /slipway/ID; hosts and resolv the files bind-mounted read-only at
+ * /etc/hosts and /etc/resolv.conf), for callers that run the container
+ * themselves and adjust it (pods: hostname, resources, cgroupsPath). Only
+ * rootfs, argv, env, cwd, uid/gid, network_none and mounts are read. */
+int sw_run_config(const sw_run_spec *spec, const char *id, const char *hosts, const char *resolv, json_t **out,
+                  sw_error **err);
 
 #endif

@@ -53,7 +53,7 @@ int sw_podrt_open(sw_podrt **out, const char *state_dir, struct event_base *base
 /* Leaves containers running (their shims own them). */
 void sw_podrt_free(sw_podrt *rt);
 /* The shim binary. Default: $SLIPWAY_SHIM, else `slipway-shim` next to the
- * running executable, else ../slipway-shim/slipway-shim from it (the build
+ * running executable, else ../cmd/slipway-shim from it (the build
  * tree), else `slipway-shim` in PATH. */
 void sw_podrt_set_shim(sw_podrt *rt, const char *path);
 
@@ -174,5 +174,10 @@ int sw_podrt_pod_dir(sw_podrt *rt, const char *pod_uid, char **dir, sw_error **e
 /* Tmpfs (mode 0700; write files 0600) for a pod's Secret volumes:
  * STATE/pods/<uid>/secrets, mounted once; *dir is the caller's. */
 int sw_podrt_secret_dir(sw_podrt *rt, const char *pod_uid, char **dir, sw_error **err);
+
+/* The main of the shim binary `slipway-shim` (cmd/slipway-shim): `slipway-shim
+ * run CONTAINER_DIR` owns one container instance; `slipway-shim rm PATH`
+ * unmounts and removes a folder in the background. Not for other callers. */
+int sw_podrt_shim_main(int argc, char **argv);
 
 #endif
