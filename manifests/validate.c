@@ -177,7 +177,8 @@ static void check_value(sw_vctx *c, const sw_field *f, json_t *parent, const cha
 			return;
 		}
 		if (f->flags & F_REQ && json_string_length(v) == 0) {
-			sw_verr(c, "must not be empty");
+			if (!(c->from_app && !strcmp(f->name, "image")))
+				sw_verr(c, "required value");
 			return;
 		}
 		if (f->values) {

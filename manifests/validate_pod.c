@@ -289,8 +289,6 @@ static void container_check(sw_vctx *c, json_t *ctr)
 
 	if (name && *name && (why = sw_check_dns1123_label(name)))
 		sw_verr_at(c, "name", "invalid value \"%s\": %s", name, why);
-	if (image && !*image && !c->from_app)
-		sw_verr_at(c, "image", "required value");
 	if (image && *image && !json_object_get(ctr, "imagePullPolicy"))
 		json_object_set_new(ctr, "imagePullPolicy", json_string(default_pull_policy(image)));
 	probe_rules(c, ctr, "livenessProbe");

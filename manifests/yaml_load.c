@@ -328,7 +328,10 @@ static bool next_event(yl *y, yaml_event_t *ev)
 			problem = "out of memory";
 		/* the path is where parsing was, not necessarily the bad token */
 		sw_fpath_reset(&y->path);
-		if (y->parser.context)
+		if (y->parser.context && y->parser.context_mark.line != m.line)
+			yl_error(y, &m, "yaml: %s %s started at line %zu column %zu", problem, y->parser.context,
+			         y->parser.context_mark.line + 1, y->parser.context_mark.column + 1);
+		else if (y->parser.context)
 			yl_error(y, &m, "yaml: %s %s", problem, y->parser.context);
 		else
 			yl_error(y, &m, "yaml: %s", problem);

@@ -110,7 +110,7 @@ static int cmd_manifest_validate(int argc, char **argv, const struct cli_command
 	sw_diags_print(&d, stderr);
 	if (failed || d.errors) {
 		if (d.errors)
-			fprintf(stderr, "slipway: error: %zu error%s, %zu warning%s; nothing is valid\n", d.errors,
+			fprintf(stderr, "slipway: error: invalid manifests: %zu error%s, %zu warning%s\n", d.errors,
 			        d.errors == 1 ? "" : "s", d.warnings, d.warnings == 1 ? "" : "s");
 		sw_diags_release(&d);
 		return EXIT_FAIL;

@@ -296,7 +296,7 @@ static void test_anchors_and_merge(void **state)
 	expect_error("apiVersion: v1\nkind: Namespace\nkind: Namespace\n",
 	             "t.yaml:3:1: error: kind: yaml: duplicate key \"kind\"");
 	expect_error("- a\n- b\n", "t.yaml:1:1: error: a document must be a mapping (an object), not a list");
-	expect_error("a: [b\n", "t.yaml:2:1: error: yaml: did not find expected ',' or ']' while parsing a flow sequence");
+	expect_error("a: [b\n", "t.yaml:2:1: error: yaml: did not find expected ',' or ']' while parsing a flow sequence started at line 1 column 4");
 
 	/* the billion laughs stop at a bound, with an error */
 	const char *bomb =
