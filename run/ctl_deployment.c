@@ -652,7 +652,10 @@ static int scale(dsync *x, sw_error **err)
 		} else {
 			target = x->n - 1; /* the newest old one */
 		}
-		return scale_and_record(x, target, replicas, err) < 0 ? -1 : 0;
+		/* scale_rs, not scale_and_record: also refreshes stale
+		 * desired-replicas annotations (an RS resized by hand), which would
+		 * otherwise make every sync a "scaling event" and block rollouts */
+		return scale_rs(x, target, replicas, err) < 0 ? -1 : 0;
 	}
 	if (x->n == 0)
 		return 0;

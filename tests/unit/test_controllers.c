@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -120,23 +121,30 @@ static json_t *get(struct fx *f, const sw_kind *k, const char *ns, const char *n
 
 /* ---- the kubelet ---------------------------------------------------------------- */
 
-/* One kubelet action: remove a pod marked for deletion, else bind one
- * pending pod and make it Running+Ready. Returns false when idle. With
- * hold_ready, pods are bound and Running but never Ready. */
-static bool kubelet_one(struct fx *f, const char *ns, bool hold_ready)
+/* Kubelet actions, at most max: remove pods marked for deletion, else bind
+ * pending pods and make them Running+Ready. Returns how many were done.
+ * With hold_ready, pods are bound and Running but never Ready. */
+static int kubelet(struct fx *f, const char *ns, bool hold_ready, int max)
 {
 	cleanup_json json_t *pods = list(f, f->pod, ns);
 	size_t i;
 	json_t *p;
 	sw_error *err = NULL;
+	int done = 0;
 	json_array_foreach(pods, i, p) {
+		if (done >= max)
+			return done;
 		if (sw_obj_deleting(p)) {
 			sw_delete_opts o = { .grace_seconds = 0 };
 			check(sw_store_delete(f->store, f->pod, ns, sw_obj_name(p), &o, NULL, &err), err);
-			return true;
+			done++;
 		}
 	}
+	if (done)
+		return done;
 	json_array_foreach(pods, i, p) {
+		if (done >= max)
+			return done;
 		const char *phase = sw_obj_str(p, "status.phase");
 		bool running = phase && strcmp(phase, "Running") == 0;
 		if (hold_ready ? running : sw_ctl_pod_ready(p))
@@ -154,9 +162,25 @@ static bool kubelet_one(struct fx *f, const char *ns, bool hold_ready)
 		                              hold_ready ? "False" : "True", "lastTransitionTime",
 		                              now));
 		check(sw_store_update(f->store, f->pod, st, SW_STORE_STATUS, NULL, &err), err);
-		return true;
+		done++;
 	}
-	return false;
+	return done;
+}
+
+static bool kubelet_one(struct fx *f, const char *ns, bool hold_ready)
+{
+	return kubelet(f, ns, hold_ready, 1) > 0;
+}
+
+/* Controllers and a kubelet that does everything it can per round. */
+static void settle_fast(struct fx *f, const char *ns)
+{
+	for (int rounds = 0; rounds < 10000; rounds++) {
+		sw_controllers_run_until_idle(f->c, 0);
+		if (!kubelet(f, ns, false, 1 << 30))
+			return;
+	}
+	fail_msg("did not settle");
 }
 
 typedef void (*sampler)(struct fx *f, void *ctx);
@@ -723,6 +747,99 @@ static void test_namespace_deletion(void **state)
 	assert_non_null(def);
 }
 
+/* Rollover: a new template mid-rollout; the half-done RS joins the old
+ * ones. Bounds hold throughout; only the last template is left. */
+static void test_rollover(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->dep, deployment("web", 6,
+	                             "{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":2,"
+	                             "\"maxUnavailable\":1}}", "img:a"));
+	settle(f, "default", false, NULL, NULL);
+	struct bounds b = { .max_total = 8, .min_available = 5, .low_available = INT64_MAX };
+	edit_deploy(f, "web", set_image, "img:b");
+	for (int i = 0; i < 6; i++) {
+		while (sw_controllers_step(f->c))
+			sample_bounds(f, &b);
+		kubelet_one(f, "default", false);
+		sample_bounds(f, &b);
+	}
+	assert_true(count_pods(f, "default", "img:b").total > 0);
+	edit_deploy(f, "web", set_image, "img:c");
+	settle(f, "default", false, sample_bounds, &b);
+	assert_int_equal(count_pods(f, "default", "img:c").ready_with_image, 6);
+	assert_int_equal(count(f, f->pod, "default"), 6);
+	assert_int_equal(count(f, f->rs, "default"), 3);
+	assert_string_equal(cond_reason(f, "web", "Progressing"), "NewReplicaSetAvailable");
+	cleanup_json json_t *d = get(f, f->dep, "default", "web");
+	assert_string_equal(sw_obj_annotation(d, SW_ANN_REVISION), "3");
+}
+
+/* Scaling down mid-rollout keeps the bounds of the new size. */
+static void test_scale_down_mid_rollout(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->dep, deployment("web", 8,
+	                             "{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":2,"
+	                             "\"maxUnavailable\":2}}", "img:a"));
+	settle(f, "default", false, NULL, NULL);
+	edit_deploy(f, "web", set_image, "img:b");
+	settle(f, "default", true, NULL, NULL); /* stuck: new pods never ready */
+	int four = 4;
+	edit_deploy(f, "web", set_replicas, &four);
+	sw_controllers_run_until_idle(f->c, 0);
+	cleanup_json json_t *rss = list(f, f->rs, "default");
+	int64_t total = 0;
+	size_t i;
+	json_t *r;
+	json_array_foreach(rss, i, r)
+		total += sw_obj_int(r, "spec.replicas", 0);
+	assert_true(total <= 4 + 2);
+	/* then let it finish */
+	settle(f, "default", false, NULL, NULL);
+	assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, 4);
+	assert_int_equal(count(f, f->pod, "default"), 4);
+}
+
+/* ---- on the event loop ------------------------------------------------------------ */
+
+static void test_event_loop(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->rs, replicaset("web", 3, 0));
+	/* work runs from the loop's callbacks, without sw_controllers_step */
+	for (int i = 0; i < 100 && count(f, f->pod, "default") < 3; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(count(f, f->pod, "default"), 3);
+	for (int i = 0; i < 100 && sw_controllers_pending(f->c) > 0; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	cleanup_json json_t *rs = get(f, f->rs, "default", "web");
+	assert_int_equal(sw_obj_int(rs, "status.replicas", -1), 3);
+}
+
+/* Figures, not thresholds: a 100-replica Deployment from apply to all
+ * pods Ready and the status complete, then a rollout of all 100. */
+static void test_hundred(void **state)
+{
+	struct fx *f = *state;
+	struct timespec t0, t1, t2;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	create(f, f->dep, deployment("web", 100, "{\"type\":\"RollingUpdate\"}", "img:a"));
+	size_t steps = sw_controllers_run_until_idle(f->c, 0);
+	assert_int_equal(count(f, f->pod, "default"), 100);
+	settle_fast(f, "default");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(dstatus(f, "web", "availableReplicas"), 100);
+	edit_deploy(f, "web", set_image, "img:b");
+	settle_fast(f, "default");
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, 100);
+	double a = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	double b = (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9;
+	print_message("100 replicas: %zu steps to create the pods; create+ready %.3f s, "
+	              "rollout %.3f s (the test kubelet readies all pending pods per round)\n", steps, a, b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +852,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollout_5_0_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_3_0_0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_7_50_30, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scale_down_mid_rollout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revisions_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recreate, setup, teardown),
@@ -743,6 +862,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_progress_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_deployment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_namespace_deletion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hundred, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
