@@ -173,7 +173,8 @@ static void check_value(sw_vctx *c, const sw_field *f, json_t *parent, const cha
 		return;
 	case T_STR:
 		if (!json_is_string(v)) {
-			sw_verr(c, "must be a string, not %s", type_name(v));
+			sw_verr(c, "must be a string, not %s%s", type_name(v),
+			        json_is_boolean(v) || json_is_number(v) ? " (quote it)" : "");
 			return;
 		}
 		if (f->flags & F_REQ && json_string_length(v) == 0) {
