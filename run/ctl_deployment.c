@@ -294,12 +294,13 @@ static int create_new_rs(dsync *x, int64_t new_rev, sw_error **err)
 			}
 			/* a hash collision: bump collisionCount and try again later */
 			cleanup_json json_t *status = status_copy(x);
-			json_object_set_new(status, "collisionCount", json_integer(collisions + 1));
+			int64_t next = collisions < 0 ? 1 : collisions + 1; /* nil counts as 0, then ++ */
+			json_object_set_new(status, "collisionCount", json_integer(next));
 			if (write_status(x, status, err) < 0)
 				return -1;
 			return sw_error_set(err, SW_ECONFLICT,
 			                    "deployment %s: replicaset %s exists with another template "
-			                    "(hash collision %" PRId64 ")", x->key, name, collisions + 1);
+			                    "(hash collision %" PRId64 ")", x->key, name, next);
 		}
 		if (has_progress_deadline(d)) {
 			cleanup_free char *msg = sw_error_string(cerr);

@@ -32,6 +32,7 @@ struct fx {
 	struct event_base *base;
 	sw_controllers *c;
 	const sw_kind *pod, *rs, *dep, *ns;
+	uint64_t expected_errors; /* failed syncs a test provoked on purpose */
 };
 
 static int setup(void **state)
@@ -65,7 +66,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	char cmd[128];
 	/* single-threaded, nothing races: any failed sync is a bug */
-	uint64_t errors = sw_controllers_errors(f->c);
+	uint64_t errors = sw_controllers_errors(f->c) - f->expected_errors;
 	sw_controllers_free(f->c);
 	sw_store_free(f->store);
 	event_base_free(f->base);
@@ -801,6 +802,52 @@ static void test_scale_down_mid_rollout(void **state)
 	assert_int_equal(count(f, f->pod, "default"), 4);
 }
 
+/* A ReplicaSet squatting on the new RS's name: collisionCount goes up, the
+ * sync is retried after its back-off with the next hash. */
+static void test_hash_collision(void **state)
+{
+	struct fx *f = *state;
+	json_t *d = deployment("web", 1, "{\"type\":\"RollingUpdate\"}", "img:a");
+	cleanup_free char *h0 = sw_ctl_template_hash(sw_obj_path(d, "spec.template"), -1);
+	cleanup_free char *h1 = sw_ctl_template_hash(sw_obj_path(d, "spec.template"), 1);
+	cleanup_free char *squat = sw_xasprintf("web-%s", h0);
+	json_t *rs = replicaset("other", 0, 0);
+	json_object_set_new(json_object_get(rs, "metadata"), "name", json_string(squat));
+	create(f, f->rs, rs);
+	create(f, f->dep, d);
+	sw_controllers_run_until_idle(f->c, 0);
+	assert_int_equal(sw_controllers_errors(f->c), 1);
+	assert_int_equal(dstatus(f, "web", "collisionCount"), 1);
+	/* the retry waits for its back-off */
+	assert_true(sw_controllers_pending(f->c) > 0);
+	sw_controllers_advance(f->c, 1);
+	settle(f, "default", false, NULL, NULL);
+	cleanup_free char *name = sw_xasprintf("web-%s", h1);
+	cleanup_json json_t *mine = get(f, f->rs, "default", name);
+	assert_non_null(mine);
+	assert_int_equal(sw_obj_int(mine, "status.readyReplicas", -1), 1);
+	f->expected_errors = sw_controllers_errors(f->c);
+	assert_int_equal(f->expected_errors, 1);
+}
+
+/* Re-queueing the same keys does not grow the queues. */
+static void test_queue_dedup(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->dep, deployment("web", 2, "{\"type\":\"RollingUpdate\"}", "img:a"));
+	settle(f, "default", false, NULL, NULL);
+	assert_int_equal(sw_controllers_pending(f->c), 0);
+	sw_controllers_resync(f->c);
+	size_t once = sw_controllers_pending(f->c);
+	/* the RS, the deployment, GC for every namespace */
+	assert_int_equal(once, 2 + count(f, f->ns, NULL));
+	for (int i = 0; i < 5; i++)
+		sw_controllers_resync(f->c);
+	assert_int_equal(sw_controllers_pending(f->c), once);
+	assert_int_equal(sw_controllers_run_until_idle(f->c, 0), once);
+	assert_int_equal(count(f, f->pod, "default"), 2);
+}
+
 /* ---- on the event loop ------------------------------------------------------------ */
 
 static void test_event_loop(void **state)
@@ -862,6 +909,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_progress_deadline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_deployment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_namespace_deletion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hash_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hundred, setup, teardown),
 	};
