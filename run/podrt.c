@@ -754,7 +754,8 @@ void podrt_shim_spawned(sw_podrt *rt, const char *uid, const char *name, unsigne
 		c->s.shim_pid = pid;
 	attach_child(c, pid);
 	if (c->kill_pending) {
-		kill(pid, c->kill_pending);
+		union sigval v = { .sival_int = c->kill_pending };
+		sigqueue(pid, PODRT_SIG_STOP, v);
 		c->kill_pending = 0;
 	}
 }
@@ -785,6 +786,18 @@ static int send_signal(int pid, unsigned long long start, int sig)
 	return r;
 }
 
+/* Asks a shim to stop its container with sig (PODRT_SIG_STOP). */
+static int stop_shim(int pid, unsigned long long start, int sig)
+{
+	union sigval v = { .sival_int = sig };
+
+	if (!podrt_proc_same(pid, start))
+		return 0;
+	if (sigqueue(pid, PODRT_SIG_STOP, v) < 0 && errno != ESRCH)
+		return -errno;
+	return 0;
+}
+
 int sw_podrt_kill(sw_podrt *rt, const char *pod_uid, const char *container, int sig, sw_error **err)
 {
 	podrt_ctr *c = podrt_find(rt, pod_uid, container);
@@ -803,7 +816,7 @@ int sw_podrt_kill(sw_podrt *rt, const char *pod_uid, const char *container, int 
 			c->kill_pending = sig;
 			return 0;
 		}
-		r = send_signal(c->s.shim_pid, c->s.shim_start ? c->s.shim_start : podrt_proc_start(c->s.shim_pid), sig);
+		r = stop_shim(c->s.shim_pid, c->s.shim_start ? c->s.shim_start : podrt_proc_start(c->s.shim_pid), sig);
 		break;
 	case SW_CTR_RUNNING:
 		r = send_signal(c->s.st.pid, c->s.pid_start, sig);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "slipway/error.h"
@@ -83,6 +84,12 @@ void podrt_cgroup_remove(const char *cg, bool kill_procs);
 /* Mount points at or under dir (from /proc/self/mountinfo, in its order:
  * parents before what is mounted on them). */
 int podrt_mounts_under(char ***out, size_t *n, const char *dir);
+
+/* Sent (sigqueue, value = the signal wanted) by the daemon to a shim whose
+ * container is still being created: the shim abandons the start, or
+ * passes the signal on to the init if it just started. SIGKILL cannot be
+ * sent to the shim itself: it would lose the container. */
+#define PODRT_SIG_STOP (SIGRTMIN + 1)
 
 /* Signal number for "SIGTERM", "TERM", "15"; 0 when unknown. */
 int podrt_parse_signal(const char *s);

@@ -59,20 +59,28 @@ static void req_free(spawn_req *r)
 	free(r);
 }
 
-static int do_spawn(pid_t *pid, char *const *argv, const char *out_path)
+static int do_spawn(pid_t *pid, char *const *argv, const char *out_path, bool is_shim)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, all;
+	sigset_t mask, all;
 	int r;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
+	sigemptyset(&mask);
+	if (is_shim) {
+		/* a shim starts with the signals it takes through its signalfd
+		 * blocked, so one sent right away waits for it instead of
+		 * killing it */
+		int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, PODRT_SIG_STOP };
+		for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
+			sigaddset(&mask, sigs[i]);
+	}
 	sigfillset(&all);
 	sigdelset(&all, SIGKILL);
 	sigdelset(&all, SIGSTOP);
-	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigmask(&attr, &mask);
 	posix_spawnattr_setsigdefault(&attr, &all);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -108,7 +116,7 @@ static void *worker(void *arg)
 			sp->tail = NULL;
 		pthread_mutex_unlock(&sp->mu);
 		r->next = NULL;
-		r->error = do_spawn(&r->pid, r->argv, r->out_path);
+		r->error = do_spawn(&r->pid, r->argv, r->out_path, r->is_shim);
 		/* a pointer is 8 bytes: pipe writes that small are atomic */
 		while (write(sp->res[1], &r, sizeof(r)) < 0 && errno == EINTR)
 			;

@@ -62,7 +62,6 @@ typedef struct shim {
 	int logfd;
 	uint64_t log_size;
 	int pending_sig;  /* a stop asked for before the init ran */
-	sigset_t oldmask;
 	pid_t init;
 	sw_buf part[2];   /* partial lines of stdout, stderr */
 } shim;
@@ -151,7 +150,10 @@ static int runc(shim *sh, const char *const *args, int outfd, int errfd)
 		dup2(null, 0);
 		dup2(outfd >= 0 ? outfd : null, 1);
 		dup2(errfd >= 0 ? errfd : null, 2);
-		sigprocmask(SIG_SETMASK, &sh->oldmask, NULL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		execvpe(argv[0], (char *const *)argv, (char *const *)envp);
 		_exit(127);
 	}
@@ -229,7 +231,9 @@ static void poll_signals(shim *sh)
 	struct signalfd_siginfo si;
 
 	while (read(sh->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo != SIGCHLD)
+		if ((int)si.ssi_signo == PODRT_SIG_STOP)
+			sh->pending_sig = si.ssi_int > 0 && si.ssi_int < 65 ? si.ssi_int : SIGKILL;
+		else if (si.ssi_signo != SIGCHLD)
 			sh->pending_sig = (int)si.ssi_signo;
 	}
 }
@@ -520,10 +524,13 @@ static int supervise(shim *sh, int fds[2])
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sh->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-				if (si.ssi_signo == SIGCHLD)
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGCHLD)
 					continue;
+				if (sig == PODRT_SIG_STOP)
+					sig = si.ssi_int > 0 && si.ssi_int < 65 ? si.ssi_int : SIGKILL;
 				if (!done)
-					kill(sh->init, (int)si.ssi_signo);
+					kill(sh->init, sig);
 			}
 		}
 		/* every round, not only on SIGCHLD: one may have been read while
@@ -690,7 +697,8 @@ static int shim_run(const char *dir)
 	sigaddset(&mask, SIGQUIT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
-	sigprocmask(SIG_BLOCK, &mask, &sh.oldmask);
+	sigaddset(&mask, PODRT_SIG_STOP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sh.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 
 	if (sw_json_load_file(&sh.spec, spec_path, 4u << 20, &err) < 0) {

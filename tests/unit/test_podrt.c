@@ -299,13 +299,24 @@ static int setup(void **state)
 	return 0;
 }
 
+/* Sanitizer reports of the shims (their stderr is shim.log). */
+static int shim_reports(void)
+{
+	return sh("cat '%s'/pods/*/*/shim.log 2>/dev/null | grep -E 'Sanitizer|runtime error' >&2; test $? -ne 0",
+	          g.state);
+}
+
 static int teardown(void **state)
 {
+	int r;
 	(void)state;
 	sw_podrt_free(g.rt);
 	g.rt = NULL;
+	r = shim_reports();
 	cleanup_all();
-	return 0;
+	if (r != 0)
+		fprintf(stderr, "a shim's sanitizer reported (above)\n");
+	return r == 0 ? 0 : -1;
 }
 
 /* ---- tests ---------------------------------------------------------------------- */
@@ -601,6 +612,143 @@ static void test_httpd_host_network(void **state)
 	assert_true(connected);
 }
 
+/* The shim dies (kill -9): the runtime notices through its pidfd, kills
+ * the orphaned container and records the instance as exited. */
+static void test_shim_dies(void **state)
+{
+	static const char *const cmd[] = { "sleep", "1000", NULL };
+	sw_ctr_status st;
+	char cdir[256];
+	podrt_state ps;
+	int pid;
+	(void)state;
+
+	start("p7", "orphan", cmd, 0, 0);
+	assert_true(wait_phase("p7", "orphan", SW_CTR_RUNNING, 60, &st));
+	pid = st.pid;
+	snprintf(cdir, sizeof(cdir), "%s/pods/p7/orphan", g.state);
+	assert_int_equal(podrt_state_read(&ps, cdir, NULL), 0);
+	assert_true(ps.shim_pid > 0);
+	kill(ps.shim_pid, SIGKILL);
+	assert_true(wait_phase("p7", "orphan", SW_CTR_EXITED, 30, &st));
+	assert_int_equal(st.exit_code, 137);
+	assert_non_null(strstr(st.message, "shim"));
+	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+		usleep(20000);
+	assert_int_equal(kill(pid, 0), -1);
+}
+
+/* A stop while the container is still being created abandons the start. */
+static void test_kill_while_creating(void **state)
+{
+	static const char *const cmd[] = { "sleep", "1000", NULL };
+	sw_error *err = NULL;
+	sw_ctr_status st;
+	(void)state;
+
+	start("p8", "early", cmd, 0, 0);
+	expect_ok(sw_podrt_kill(g.rt, "p8", "early", SIGKILL, &err), err);
+	assert_true(wait_phase("p8", "early", SW_CTR_EXITED, 60, &st));
+	assert_int_equal(st.exit_code, 137);
+}
+
+static void on_exec_done(void *payload, const sw_exec_result *res, const sw_error *err)
+{
+	sw_exec_result *out = payload;
+
+	assert_null(err);
+	*out = *res;
+	out->out = strdup(res->out);
+	out->errout = strdup(res->errout);
+}
+
+/* exec on the loop: stdin fed, output collected; a timeout kills it. And
+ * the log rotates at 10 MiB. */
+static void test_exec_async_and_rotation(void **state)
+{
+	static const char *const cmd[] = {
+		"sh", "-c", "i=0; while [ $i -lt 12 ]; do head -c 1048576 /dev/zero | tr '\\0' 'x' | fold -w 1000; i=$((i+1)); done;"
+		" echo done; sleep 1000", NULL
+	};
+	static const char *const cat[] = { "cat", NULL };
+	static const char *const slow[] = { "sleep", "30", NULL };
+	sw_error *err = NULL;
+	sw_ctr_status st;
+	sw_exec_result res = { .exit_code = -2 };
+	struct timeval tv = { 0, 20000 };
+	char path[256];
+	struct stat sb;
+	(void)state;
+
+	start("p9", "busy", cmd, 0, 0);
+	assert_true(wait_phase("p9", "busy", SW_CTR_RUNNING, 60, &st));
+	expect_ok(sw_podrt_exec_async(g.rt, "p9", "busy", cat, "piped in", 8, 10000, on_exec_done, &res, &err), err);
+	for (int i = 0; i < 500 && res.exit_code == -2; i++) {
+		event_base_loopexit(g.base, &tv);
+		event_base_dispatch(g.base);
+	}
+	assert_int_equal(res.exit_code, 0);
+	assert_string_equal(res.out, "piped in");
+	free((char *)res.out);
+	free((char *)res.errout);
+
+	res.exit_code = -2;
+	expect_ok(sw_podrt_exec_async(g.rt, "p9", "busy", slow, NULL, 0, 300, on_exec_done, &res, &err), err);
+	for (int i = 0; i < 500 && res.exit_code == -2; i++) {
+		event_base_loopexit(g.base, &tv);
+		event_base_dispatch(g.base);
+	}
+	assert_true(res.timed_out);
+	assert_int_equal(res.exit_code, -1);
+	free((char *)res.out);
+	free((char *)res.errout);
+
+	assert_true(wait_log("p9", "busy", "done\n", 60));
+	snprintf(path, sizeof(path), "%s/pods/p9/busy/log.1", g.state);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size >= 10 * 1024 * 1024);
+	snprintf(path, sizeof(path), "%s/pods/p9/busy/log", g.state);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size < 10 * 1024 * 1024);
+}
+
+/* The secrets tmpfs: mounted once, 0700, bind-mounted read-only into a
+ * container; removed with the pod. */
+static void test_secret_dir(void **state)
+{
+	sw_error *err = NULL;
+	char *dir = NULL, *dir2 = NULL, file[300];
+	struct stat sb;
+	sw_ctr_status st;
+	FILE *f;
+	(void)state;
+
+	expect_ok(sw_podrt_secret_dir(g.rt, "p10", &dir, &err), err);
+	expect_ok(sw_podrt_secret_dir(g.rt, "p10", &dir2, &err), err);
+	assert_string_equal(dir, dir2);
+	assert_int_equal(stat(dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	snprintf(file, sizeof(file), "%s/token", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("s3cret", f);
+	fclose(f);
+	{
+		static const char *const cmd[] = { "cat", "/var/run/secrets/token", NULL };
+		sw_ctr_mount m = { .type = "bind", .source = dir, .target = "/var/run/secrets", .readonly = true };
+		sw_ctr_config cfg = { .pod_uid = "p10", .pod_name = "sec", .container = "reader", .image = IMAGE,
+		                      .command = cmd, .mounts = &m, .nmounts = 1 };
+		expect_ok(sw_podrt_start(g.rt, &cfg, &err), err);
+	}
+	assert_true(wait_phase("p10", "reader", SW_CTR_EXITED, 60, &st));
+	assert_int_equal(st.exit_code, 0);
+	assert_true(wait_log("p10", "reader", "stdout P s3cret\n", 1));
+	expect_ok(sw_podrt_remove_pod(g.rt, "p10", &err), err);
+	assert_int_equal(access(dir, F_OK), -1);
+	free(dir);
+	free(dir2);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -662,6 +810,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_httpd_host_network, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shim_dies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_while_creating, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_async_and_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_latency, setup, teardown),
 	};
 
