@@ -91,4 +91,9 @@ enum kube_dry_run { KUBE_DRY_NONE, KUBE_DRY_CLIENT, KUBE_DRY_SERVER };
 int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, const char *output,
                sw_error **err);
 
+/* kubectl rollout status for deployment name: progress lines on stdout,
+ * EXIT_OK when rolled out, EXIT_FAIL on ProgressDeadlineExceeded, a
+ * timeout (timeout_ms > 0) or an error. watch false: report once. */
+int kube_rollout_status(struct kube *k, const char *name, long timeout_ms, bool watch);
+
 #endif

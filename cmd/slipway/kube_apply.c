@@ -301,6 +301,9 @@ int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, con
 		json_t *merged = merge_update(it->obj, live);
 		json_decref(it->obj);
 		it->obj = merged;
+		/* name and ns pointed into the old tree */
+		it->name = sw_obj_name(it->obj);
+		it->ns = it->kind->namespaced ? sw_obj_namespace(it->obj) : NULL;
 		it->act = subset(it->obj, live) ? ACT_UNCHANGED : ACT_UPDATE;
 		if (it->act == ACT_UNCHANGED)
 			it->result = json_incref(live);
