@@ -522,6 +522,19 @@ static int sync_rollout_status(dsync *x, sw_error **err)
 			                                              now));
 		}
 	}
+	/* getReplicaFailures: the new RS's failure first, else an old one's */
+	json_t *failure = x->new_idx >= 0
+		? sw_ctl_condition(json_object_get(x->rs[x->new_idx], "status"), "ReplicaFailure")
+		: NULL;
+	for (size_t i = 0; i < x->n && !failure; i++)
+		failure = sw_ctl_condition(json_object_get(x->rs[i], "status"), "ReplicaFailure");
+	if (failure)
+		sw_ctl_condition_set(ns, sw_ctl_condition_new("ReplicaFailure",
+		                                              cond_str(failure, "status"),
+		                                              cond_str(failure, "reason"),
+		                                              cond_str(failure, "message"), now));
+	else
+		sw_ctl_condition_remove(ns, "ReplicaFailure");
 	if (json_equal(ns, json_object_get(x->d, "status"))) {
 		requeue_stuck(x, ns);
 		return 0;

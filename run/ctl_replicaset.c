@@ -158,7 +158,8 @@ static int delete_pods(sw_controllers *c, const json_t *rs, int64_t n, json_t *p
 /* Writes status from the claimed pods; *next_ms gets the delay until a
  * ready pod becomes available (or -1). */
 static int update_status(sw_controllers *c, const json_t *rs, const json_t *pods,
-                         int64_t *next_ms, sw_error **err)
+                         const char *failure, const sw_error *failure_err, int64_t *next_ms,
+                         sw_error **err)
 {
 	int64_t min_ready = sw_obj_int(rs, "spec.minReadySeconds", 0);
 	time_t now = sw_controllers_now(c);
@@ -203,6 +204,17 @@ static int update_status(sw_controllers *c, const json_t *rs, const json_t *pods
 	json_object_set_new(status, "availableReplicas", json_integer(avail));
 	json_object_set_new(status, "observedGeneration",
 	                    json_integer(sw_obj_int(rs, "metadata.generation", 1)));
+	if (failure) {
+		cleanup_free char *msg = sw_error_string(failure_err);
+		sw_ctl_condition_set(status, sw_ctl_condition_new("ReplicaFailure", "True", failure,
+		                                                  msg, now));
+		/* a ReplicaSet condition has no lastUpdateTime */
+		json_object_del(sw_ctl_condition(status, "ReplicaFailure"), "lastUpdateTime");
+	} else if (sw_ctl_condition(status, "ReplicaFailure")) {
+		sw_ctl_condition_remove(status, "ReplicaFailure");
+		if (json_array_size(json_object_get(status, "conditions")) == 0)
+			json_object_del(status, "conditions");
+	}
 	if (json_equal(status, json_object_get(rs, "status")))
 		return 0;
 	return sw_store_update(c->store, c->k_rs, copy, SW_STORE_STATUS, NULL, err);
@@ -265,20 +277,28 @@ int sw_ctl_sync_replicaset(sw_controllers *c, const char *key, sw_error **err)
 	if (rc < 0)
 		return sw_error_wrap(err, "replicaset %s: claiming pods", key);
 
+	/* manageReplicas; a failure is reported in status (ReplicaFailure)
+	 * and then returned, so the sync is retried with back-off */
+	cleanup_error sw_error *manage_err = NULL;
+	const char *failure = NULL;
 	if (!sw_obj_deleting(rs)) {
 		int64_t diff = (int64_t)json_array_size(pods) - sw_ctl_replicas(rs);
 		if (diff < -BURST_REPLICAS)
 			diff = -BURST_REPLICAS;
 		if (diff > BURST_REPLICAS)
 			diff = BURST_REPLICAS;
-		if (diff < 0 && create_pods(c, rs, -diff, pods, err) < 0)
-			return -1;
-		if (diff > 0 && delete_pods(c, rs, diff, pods, err) < 0)
-			return -1;
+		if (diff < 0 && create_pods(c, rs, -diff, pods, &manage_err) < 0)
+			failure = "FailedCreate";
+		else if (diff > 0 && delete_pods(c, rs, diff, pods, &manage_err) < 0)
+			failure = "FailedDelete";
 	}
 	int64_t next_ms = -1;
-	if (update_status(c, rs, pods, &next_ms, err) < 0)
+	if (update_status(c, rs, pods, failure, manage_err, &next_ms, err) < 0)
 		return sw_error_wrap(err, "replicaset %s: status", key);
+	if (manage_err) {
+		*err = steal_pointer(&manage_err);
+		return -1;
+	}
 	if (next_ms >= 0)
 		sw_ctl_enqueue_after(c, SW_CTL_REPLICASET, key, next_ms);
 	return 0;

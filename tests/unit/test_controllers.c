@@ -848,6 +848,60 @@ static void test_queue_dedup(void **state)
 	assert_int_equal(count(f, f->pod, "default"), 2);
 }
 
+/* Pods that cannot be created (their namespace is terminating) show as a
+ * ReplicaFailure condition and the sync is retried. */
+static void test_rs_failed_create(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->ns, load("{\"metadata\":{\"name\":\"t\"}}"));
+	json_t *rs = replicaset("web", 0, 0);
+	json_object_set_new(json_object_get(rs, "metadata"), "namespace", json_string("t"));
+	create(f, f->rs, rs);
+	sw_controllers_run_until_idle(f->c, 0);
+	sw_error *err = NULL;
+	check(sw_store_delete(f->store, f->ns, NULL, "t", NULL, NULL, &err), err);
+	cleanup_json json_t *cur = get(f, f->rs, "t", "web");
+	json_object_set_new(json_object_get(cur, "spec"), "replicas", json_integer(2));
+	check(sw_store_update(f->store, f->rs, cur, SW_STORE_MAIN, NULL, &err), err);
+	assert_int_equal(sw_controllers_step(f->c), 1); /* the RS goes first */
+	cleanup_json json_t *after = get(f, f->rs, "t", "web");
+	json_t *c = sw_ctl_condition(json_object_get(after, "status"), "ReplicaFailure");
+	assert_non_null(c);
+	assert_string_equal(sw_obj_str(c, "reason"), "FailedCreate");
+	assert_string_equal(sw_obj_str(c, "status"), "True");
+	assert_int_equal(sw_controllers_errors(f->c), 1);
+	/* then the namespace controller empties and removes t */
+	settle(f, "t", false, NULL, NULL);
+	cleanup_json json_t *gone = get(f, f->ns, NULL, "t");
+	assert_null(gone);
+	f->expected_errors = sw_controllers_errors(f->c);
+}
+
+/* Events as kubectl describe shows them. */
+static void test_events(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->dep, deployment("web", 3, "{\"type\":\"RollingUpdate\"}", "img:a"));
+	settle(f, "default", false, NULL, NULL);
+	cleanup_json json_t *rss = list(f, f->rs, "default");
+	cleanup_free char *want = sw_xasprintf("Scaled up replica set %s to 3",
+	                                       sw_obj_name(json_array_get(rss, 0)));
+	cleanup_json json_t *events = list(f, sw_kind_lookup("events"), "default");
+	bool scaled = false;
+	int created = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(events, i, e) {
+		const char *reason = sw_obj_str(e, "reason"), *msg = sw_obj_str(e, "message");
+		if (strcmp(reason, "ScalingReplicaSet") == 0 && strcmp(msg, want) == 0)
+			scaled = true;
+		if (strcmp(reason, "SuccessfulCreate") == 0 && strncmp(msg, "Created pod: web-", 17) == 0)
+			created++;
+	}
+	assert_true(scaled);
+	assert_int_equal(created, 3);
+}
+
 /* ---- on the event loop ------------------------------------------------------------ */
 
 static void test_event_loop(void **state)
@@ -911,6 +965,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_namespace_deletion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_collision, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_dedup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rs_failed_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hundred, setup, teardown),
 	};
