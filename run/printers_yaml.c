@@ -14,34 +14,74 @@
 #include "slipway/mem.h"
 #include "slipway/printers.h"
 
-/* Would a plain scalar s read back as something other than a string? */
+/* Does s parse whole as a number once '_' separators are dropped (0x1f,
+ * 0o17, 0b101, 1_000, 1e3, .5)? */
+static bool numeric(const char *s)
+{
+	char buf[128], *end;
+	size_t n = 0;
+
+	for (; *s && n + 1 < sizeof(buf); s++)
+		if (*s != '_')
+			buf[n++] = *s;
+	if (*s || !n)
+		return false;
+	buf[n] = '\0';
+	const char *p = buf + (buf[0] == '+' || buf[0] == '-');
+	if (p[0] == '0' && (p[1] == 'b' || p[1] == 'o') && p[2] && strspn(p + 2, p[1] == 'b' ? "01" : "01234567") == strlen(p + 2))
+		return true;
+	strtoll(buf, &end, 0);
+	if (!*end)
+		return true;
+	strtod(buf, &end);
+	return !*end;
+}
+
+/* YYYY-M-D..., the start of every YAML timestamp form. */
+static bool timestamp_like(const char *s)
+{
+	size_t y = strspn(s, "0123456789");
+	if (y != 4 || s[4] != '-')
+		return false;
+	size_t m = strspn(s + 5, "0123456789");
+	if (m < 1 || m > 2 || s[5 + m] != '-')
+		return false;
+	size_t d = strspn(s + 6 + m, "0123456789");
+	return d >= 1 && d <= 2;
+}
+
+/* 1:20, 190:20:30 (YAML 1.1 base 60). */
+static bool sexagesimal(const char *s)
+{
+	const char *p = s + (*s == '+' || *s == '-');
+	size_t n = strspn(p, "0123456789_");
+	if (!n || p[n] != ':')
+		return false;
+	p += n;
+	while (*p == ':') {
+		n = strspn(p + 1, "0123456789");
+		if (n < 1 || n > 2)
+			return false;
+		p += 1 + n;
+	}
+	return !*p || (*p == '.' && strspn(p + 1, "0123456789_") == strlen(p + 1));
+}
+
+/* Would a plain scalar s read back as something other than a string
+ * (YAML 1.1 as go-yaml v2 reads it, so kubectl's own output matches)? */
 static bool ambiguous(const char *s)
 {
 	static const char *const words[] = { "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
-		                             NULL };
-	char *end;
+		                             ".inf", "-.inf", "+.inf", ".nan", NULL };
 
 	if (!*s)
 		return true;
 	for (size_t i = 0; words[i]; i++)
 		if (!strcasecmp(s, words[i]))
 			return true;
-	if (strchr("0123456789+-.", s[0])) {
-		strtod(s, &end);
-		if (!*end)
-			return true;
-		/* 0x1f, 0o17, 1_000, .inf, sexagesimal 1:20: quote anything
-		 * number-like rather than guess */
-		bool numberish = true;
-		for (const char *p = s; *p; p++)
-			if (!isxdigit((unsigned char)*p) && !strchr("+-._:xXoO", *p))
-				numberish = false;
-		if (numberish)
-			return true;
-	}
-	if (!strcasecmp(s, ".inf") || !strcasecmp(s, "-.inf") || !strcasecmp(s, ".nan"))
-		return true;
-	return false;
+	if (!strchr("0123456789+-.", s[0]))
+		return false;
+	return numeric(s) || timestamp_like(s) || sexagesimal(s);
 }
 
 static int emit(yaml_emitter_t *e, yaml_event_t *ev)

@@ -172,7 +172,9 @@ static void test_yaml(void **state)
 {
 	(void)state;
 	cleanup_json json_t *j = J("{\"kind\":\"Pod\",\"b\":\"true\",\"a\":1,\"n\":null,\"c\":[\"x\",{\"d\":\"\",\"e\":\"007\"}],"
-	                           "\"m\":\"one\\ntwo\\n\",\"empty\":{},\"list\":[],\"f\":1.5,\"k\":\"a: b\"}");
+	                           "\"m\":\"one\\ntwo\\n\",\"empty\":{},\"list\":[],\"f\":1.5,\"k\":\"a: b\","
+	                           "\"t\":\"2026-11-28T00:11:06Z\",\"u\":\"762949bd-ad6d-45ca\",\"h\":\"0x1F\",\"s\":\"1:20\","
+	                           "\"v\":\"1.2.3\",\"o\":\"0o17\"}");
 	cleanup_free char *y = NULL;
 	assert_int_equal(sw_print_yaml(&y, j, NULL), 0);
 	assert_string_equal(y, "a: 1\n"
@@ -183,13 +185,19 @@ static void test_yaml(void **state)
 	                       "  e: \"007\"\n"
 	                       "empty: {}\n"
 	                       "f: 1.5\n"
+	                       "h: \"0x1F\"\n"
 	                       "k: 'a: b'\n"
 	                       "kind: Pod\n"
 	                       "list: []\n"
 	                       "m: |\n"
 	                       "  one\n"
 	                       "  two\n"
-	                       "\"n\": null\n");
+	                       "\"n\": null\n"
+	                       "o: \"0o17\"\n"
+	                       "s: \"1:20\"\n"
+	                       "t: \"2026-11-28T00:11:06Z\"\n"
+	                       "u: 762949bd-ad6d-45ca\n"
+	                       "v: 1.2.3\n");
 }
 
 int main(void)
