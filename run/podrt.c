@@ -108,6 +108,13 @@ static void ctr_free(podrt_ctr *c)
 
 void podrt_drop(sw_podrt *rt, podrt_ctr *c)
 {
+	if (c->pidfd >= 0) {
+		/* a shim still finishing (runc delete): reap it when it ends */
+		event_free(c->ev);
+		c->ev = NULL;
+		podrt_background_pidfd(rt, c->pidfd);
+		c->pidfd = -1;
+	}
 	for (size_t i = 0; i < rt->nctrs; i++) {
 		if (rt->ctrs[i] == c) {
 			rt->ctrs[i] = rt->ctrs[--rt->nctrs];

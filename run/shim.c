@@ -130,12 +130,12 @@ static void save(shim *sh)
 
 /* runc ARGS with stdin /dev/null and stdout/stderr to out/errfd (-1:
  * /dev/null); returns its wait status, or -1 if it could not run. */
-static int runc(shim *sh, const char *const *args, int outfd, int errfd)
+static int runc(shim *sh, const char *const *args, int outfd, int errfd, bool log_file)
 {
 	static const char *const envp[] = { PODRT_RUNC_ENV_PATH, NULL };
 	cleanup_free char *log = sw_xasprintf("%s/runc.log", sh->dir);
 	const char *argv[24] = { "runc", "--root", sh->runc_root, "--log", log, "--log-format", "json" };
-	size_t n = 7;
+	size_t n = log_file ? 7 : 3;
 	int status = 0;
 	pid_t pid;
 
@@ -187,11 +187,13 @@ static void runc_error(shim *sh, char *msg, size_t size, const char *what)
 	}
 }
 
+/* No --log: the container's folder may be gone by now (a removed pod);
+ * runc's complaints go to the shim's stderr. */
 static void runc_delete(shim *sh)
 {
 	const char *args[] = { "delete", "-f", sh->s.runc_id, NULL };
 
-	runc(sh, args, -1, -1);
+	runc(sh, args, -1, STDERR_FILENO, false);
 }
 
 /* ---- ending -------------------------------------------------------------------- */
@@ -627,7 +629,7 @@ static int run_container(shim *sh)
 	{
 		const char *args[] = { "run", "--detach", "--bundle", sh->dir, "--pid-file", pid_path, sh->s.runc_id,
 		                       NULL };
-		status = runc(sh, args, outp[1], errp[1]);
+		status = runc(sh, args, outp[1], errp[1], true);
 	}
 	close(outp[1]);
 	close(errp[1]);
@@ -670,6 +672,16 @@ static int run_container(shim *sh)
 		finish(sh, code, sig, reason, NULL);
 	}
 	runc_delete(sh);
+	/* the pod was removed meanwhile: its cgroup could not go while this
+	 * container's was still there */
+	if (access(sh->dir, F_OK) < 0) {
+		cleanup_free char *pod_cg = sw_xstrdup(sh->s.cgroup);
+		char *slash = strrchr(pod_cg, '/');
+		if (slash && slash != pod_cg) {
+			*slash = '\0';
+			podrt_cgroup_remove(pod_cg, false);
+		}
+	}
 	return 0;
 }
 
