@@ -709,6 +709,46 @@ static void test_progress_deadline(void **state)
 	assert_string_equal(sw_obj_str(c, "status"), "False");
 	/* the controller only reports: old pods are still serving */
 	assert_int_equal(count_pods(f, "default", "img:a").ready_with_image, 2);
+	/* progress after the deadline: back to True, then complete */
+	settle(f, "default", false, NULL, NULL);
+	assert_string_equal(cond_reason(f, "web", "Progressing"), "NewReplicaSetAvailable");
+	assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, 2);
+}
+
+/* minReadySeconds: a Ready pod counts as available only after it, so the
+ * rollout moves only when the clock does. */
+static void test_min_ready_rollout(void **state)
+{
+	struct fx *f = *state;
+	json_t *d = deployment("web", 2,
+	                       "{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":1,"
+	                       "\"maxUnavailable\":0}}", "img:a");
+	json_object_set_new(json_object_get(d, "spec"), "minReadySeconds", json_integer(10));
+	create(f, f->dep, d);
+	settle(f, "default", false, NULL, NULL);
+	assert_int_equal(dstatus(f, "web", "readyReplicas"), 2);
+	assert_int_equal(dstatus(f, "web", "availableReplicas"), 0);
+	assert_string_equal(cond_reason(f, "web", "Available"), "MinimumReplicasUnavailable");
+	sw_controllers_advance(f->c, 11);
+	sw_controllers_run_until_idle(f->c, 0);
+	assert_int_equal(dstatus(f, "web", "availableReplicas"), 2);
+	assert_string_equal(cond_reason(f, "web", "Available"), "MinimumReplicasAvailable");
+
+	edit_deploy(f, "web", set_image, "img:b");
+	settle(f, "default", false, NULL, NULL);
+	/* the new pod is Ready but not yet available: no old pod goes */
+	assert_int_equal(count_pods(f, "default", "img:a").ready_with_image, 2);
+	assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, 1);
+	int rounds = 0;
+	while (count_pods(f, "default", "img:a").with_image > 0 && rounds++ < 10) {
+		sw_controllers_advance(f->c, 11);
+		settle(f, "default", false, NULL, NULL);
+	}
+	assert_int_equal(rounds, 2);
+	sw_controllers_advance(f->c, 11);
+	settle(f, "default", false, NULL, NULL);
+	assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, 2);
+	assert_string_equal(cond_reason(f, "web", "Progressing"), "NewReplicaSetAvailable");
 }
 
 static void test_gc_deployment(void **state)
@@ -765,7 +805,7 @@ static void test_rollover(void **state)
 		kubelet_one(f, "default", false);
 		sample_bounds(f, &b);
 	}
-	assert_true(count_pods(f, "default", "img:b").total > 0);
+	assert_true(count_pods(f, "default", "img:b").with_image > 0);
 	edit_deploy(f, "web", set_image, "img:c");
 	settle(f, "default", false, sample_bounds, &b);
 	assert_int_equal(count_pods(f, "default", "img:c").ready_with_image, 6);
@@ -961,6 +1001,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_proportional_scaling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progress_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_min_ready_rollout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_deployment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_namespace_deletion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_collision, setup, teardown),
