@@ -264,6 +264,22 @@ static void on_note(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* A safety net under the notes: containers still CREATING are re-read
+ * every half second (a note can be lost when the daemon's queue is full
+ * for longer than the shim waits). */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	sw_podrt *rt = arg;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < rt->nctrs; i++) {
+		podrt_ctr *c = rt->ctrs[i];
+		if (c->s.st.phase == SW_CTR_CREATING && !c->spawning && podrt_refresh(c))
+			announce(rt, c);
+	}
+}
+
 /* ---- background processes ------------------------------------------------------ */
 
 typedef struct bg_proc {
@@ -430,6 +446,11 @@ int sw_podrt_open(sw_podrt **out, const char *state_dir, struct event_base *base
 	}
 	rt->sock_ev = event_new(base, rt->sock, EV_READ | EV_PERSIST, on_note, rt);
 	event_add(rt->sock_ev, NULL);
+	{
+		struct timeval tv = { 0, 500000 };
+		rt->tick = event_new(base, -1, EV_PERSIST, on_tick, rt);
+		event_add(rt->tick, &tv);
+	}
 	if ((r = podrt_spawner_start(rt, err)) < 0) {
 		sw_podrt_free(rt);
 		return r;
@@ -456,6 +477,8 @@ void sw_podrt_free(sw_podrt *rt)
 	podrt_exec_free_all(rt);
 	if (rt->sock_ev)
 		event_free(rt->sock_ev);
+	if (rt->tick)
+		event_free(rt->tick);
 	if (rt->sock >= 0)
 		close(rt->sock);
 	sw_image_store_free(rt->images);

@@ -35,6 +35,7 @@ struct sw_podrt {
 	char notify[64];
 	int sock;
 	struct event *sock_ev;
+	struct event *tick;      /* re-reads CREATING containers */
 	podrt_ctr **ctrs;
 	size_t nctrs, cap;
 	sw_podrt_change_fn fn;

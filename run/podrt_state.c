@@ -247,9 +247,16 @@ void podrt_notify(const char *name, const char *uid, const char *container)
 	n = snprintf(msg, sizeof(msg), "%s/%s", uid, container);
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		return;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	/* blocking, with a bound: the daemon's queue holds only
+	 * net.unix.max_dgram_qlen (often 10) notes, and a hundred shims can
+	 * send at once; when it is down, the send fails at once (ECONNREFUSED) */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
+	{
+		struct timeval tv = { 2, 0 };
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	(void)sendto(fd, msg, (size_t)n, MSG_NOSIGNAL, (struct sockaddr *)&sa,
 	             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + nlen));
 	close(fd);

@@ -574,6 +574,83 @@ static void test_readopt(void **state)
 	assert_int_equal(st.signal, SIGKILL);
 }
 
+/* The process that started the containers dies without a word (as
+ * slipwayd under kill -9): another one adopts them, no duplicates, and
+ * records an exit that happened while nobody watched. */
+static void test_readopt_after_crash(void **state)
+{
+	sw_error *err = NULL;
+	sw_ctr_status st;
+	int status = 0, n = 0, pid_a = 0;
+	pid_t child;
+	(void)state;
+
+	sw_podrt_free(g.rt);
+	g.rt = NULL;
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		static const char *const cmd_a[] = { "sleep", "1000", NULL };
+		static const char *const cmd_b[] = { "sh", "-c", "sleep 1; exit 7", NULL };
+		struct event_base *base = event_base_new();
+		sw_podrt *rt = NULL;
+		sw_ctr_config a = { .pod_uid = "crash", .container = "a", .image = IMAGE, .command = cmd_a };
+		sw_ctr_config b = { .pod_uid = "crash", .container = "b", .image = IMAGE, .command = cmd_b };
+		double deadline = now_ms() + 60000;
+		struct timeval tv = { 0, 20000 };
+		if (sw_podrt_open(&rt, g.state, base, &err) < 0)
+			_exit(2);
+		sw_podrt_set_shim(rt, SHIM_PATH);
+		if (sw_podrt_start(rt, &a, &err) < 0 || sw_podrt_start(rt, &b, &err) < 0)
+			_exit(3);
+		for (;;) {
+			sw_ctr_status sa, sb;
+			sw_podrt_status(rt, "crash", "a", &sa);
+			sw_podrt_status(rt, "crash", "b", &sb);
+			if (sa.phase == SW_CTR_RUNNING && sb.phase == SW_CTR_RUNNING)
+				_exit(0); /* no free, no cleanup: a crash */
+			if (now_ms() > deadline)
+				_exit(4);
+			event_base_loopexit(base, &tv);
+			event_base_dispatch(base);
+		}
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* b exits (7) while no daemon runs */
+	usleep(1500000);
+
+	open_rt();
+	expect_ok(sw_podrt_scan(g.rt, NULL, NULL, &err), err);
+	expect_ok(sw_podrt_scan(g.rt, NULL, NULL, &err), err);
+	assert_int_equal(sw_podrt_status(g.rt, "crash", "a", &st), 0);
+	assert_int_equal(st.phase, SW_CTR_RUNNING);
+	pid_a = st.pid;
+	assert_true(wait_phase("crash", "b", SW_CTR_EXITED, 30, &st));
+	assert_int_equal(st.exit_code, 7);
+	assert_string_equal(st.reason, "Error");
+	/* exactly one runc container for a (b's was deleted by its shim) */
+	{
+		char runc[256];
+		DIR *d;
+		struct dirent *e;
+		snprintf(runc, sizeof(runc), "%s/run/runc", g.state);
+		d = opendir(runc);
+		assert_non_null(d);
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				n++;
+		closedir(d);
+		assert_int_equal(n, 1);
+	}
+	/* the adopted container still stops through this runtime */
+	expect_ok(sw_podrt_kill(g.rt, "crash", "a", SIGKILL, &err), err);
+	assert_true(wait_phase("crash", "a", SW_CTR_EXITED, 30, &st));
+	assert_int_equal(st.exit_code, 137);
+	assert_int_equal(kill(pid_a, 0), -1);
+}
+
 /* host network: busybox httpd binds a port of the host. */
 static void test_httpd_host_network(void **state)
 {
@@ -809,6 +886,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_instances_and_start_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readopt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readopt_after_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_httpd_host_network, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shim_dies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_while_creating, setup, teardown),
