@@ -669,11 +669,12 @@ static int build_spec(sw_podrt *rt, const sw_ctr_config *cfg, json_t **out, int 
 	                 "mounts", mounts_json(cfg), "cpu_limit_milli", (json_int_t)cfg->cpu_limit_milli,
 	                 "cpu_request_milli", (json_int_t)cfg->cpu_request_milli, "memory_limit_bytes",
 	                 (json_int_t)cfg->memory_limit_bytes, "stop_signal", (json_int_t)*stop_signal);
+	/* user and cwd may point into the image's config: use them first */
+	if (spec && user && *user)
+		json_object_set_new(spec, "user", json_string(user));
 	sw_image_free(img);
 	if (!spec)
 		return sw_error_set(err, SW_EINVALID, "container %s: cannot encode its spec (bad UTF-8?)", cfg->container);
-	if (user && *user)
-		json_object_set_new(spec, "user", json_string(user));
 	*out = spec;
 	return 0;
 }
