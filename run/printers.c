@@ -617,8 +617,10 @@ static void print_cells(sw_table *t, FILE *f, const json_t *row)
 			fprintf(f, "%s\n", s);
 		} else {
 			size_t w = cell_width(s);
+			/* a watched row wider than the column still gets its gap */
+			size_t pad = w < t->width[i] ? t->width[i] - w + 3 : 3;
 			fputs(s, f);
-			for (size_t k = w; k < t->width[i] + 3; k++)
+			for (size_t k = 0; k < pad; k++)
 				fputc(' ', f);
 		}
 	}

@@ -8,3 +8,12 @@ target_sources(test_printers PRIVATE ${PROJECT_SOURCE_DIR}/run/printers.c
   ${PROJECT_SOURCE_DIR}/run/printers_yaml.c)
 target_include_directories(test_printers PRIVATE ${PROJECT_SOURCE_DIR}/run/include)
 target_link_libraries(test_printers PRIVATE PkgConfig::YAML PkgConfig::JANSSON)
+
+# slipway's kubectl-style verbs against a real slipwayd in a temp state dir
+if(TARGET slipwayd)
+  add_test(NAME integration/cli_daemon
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/cli_daemon.sh $<TARGET_FILE:slipway>
+            $<TARGET_FILE:slipwayd>)
+  set_tests_properties(integration/cli_daemon PROPERTIES LABELS "integration;privileged"
+    SKIP_RETURN_CODE 77 TIMEOUT 300)
+endif()

@@ -83,9 +83,9 @@ static int delete_targets(struct kube *k, struct target *t, size_t n, long grace
 		}
 		deleted[i] = true;
 		if (t[i].kind->group[0])
-			printf("%s.%s \"%s\" deleted\n", t[i].kind->resource, t[i].kind->group, t[i].name);
+			printf("%s.%s \"%s\" deleted\n", t[i].kind->singular, t[i].kind->group, t[i].name);
 		else
-			printf("%s \"%s\" deleted\n", t[i].kind->resource, t[i].name);
+			printf("%s \"%s\" deleted\n", t[i].kind->singular, t[i].name);
 		fflush(stdout);
 	}
 	if (wait) {
