@@ -116,8 +116,10 @@ static void sweep_runc(sw_podrt *rt)
 	}
 }
 
-/* Mounts under STATE/pods that no known container's rootfs or pod's
- * secrets folder explains. */
+/* Overlay mounts left under STATE/pods: in the trash, or the rootfs of a
+ * container folder that has no state.json (a start that died early). Other
+ * mounts in pod folders (the secrets tmpfs, the agent's volumes) belong to
+ * their pods and go with sw_podrt_remove_pod. */
 static void sweep_mounts(sw_podrt *rt)
 {
 	char **mnts = NULL;
@@ -128,14 +130,14 @@ static void sweep_mounts(sw_podrt *rt)
 	for (size_t i = n; i-- > 0;) {
 		const char *rel = mnts[i] + plen;
 		char uid[128], name[128], rest[256];
-		bool keep = false;
+		bool stale = false;
 		if (*rel == '/')
 			rel++;
-		if (sscanf(rel, "%127[^/]/%127[^/]/%255s", uid, name, rest) == 3 && !strcmp(rest, "rootfs/merged"))
-			keep = podrt_find(rt, uid, name) != NULL;
-		else if (sscanf(rel, "%127[^/]/%127s", uid, name) == 2 && !strcmp(name, "secrets"))
-			keep = uid[0] != '.';
-		if (!keep) {
+		if (!strncmp(rel, ".trash/", 7))
+			stale = true;
+		else if (sscanf(rel, "%127[^/]/%127[^/]/%255s", uid, name, rest) == 3 && !strcmp(rest, "rootfs/merged"))
+			stale = podrt_find(rt, uid, name) == NULL;
+		if (stale) {
 			sw_info("unmounting %s: no container owns it", mnts[i]);
 			umount2(mnts[i], MNT_DETACH);
 		}

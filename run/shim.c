@@ -363,7 +363,15 @@ static int write_config(shim *sh, const char *merged, sw_error **err)
 		return r;
 	}
 	/* what a pod container gets beyond a build step's defaults */
-	json_object_set_new(cfg, "hostname", json_string(spec_str(sh, "pod_name") ? spec_str(sh, "pod_name") : "pod"));
+	{
+		/* Linux takes at most 64 bytes; Kubernetes truncates to 63 */
+		const char *name = spec_str(sh, "pod_name") ? spec_str(sh, "pod_name") : "pod";
+		char host[64];
+		snprintf(host, sizeof(host), "%.63s", name);
+		for (size_t n = strlen(host); n > 0 && (host[n - 1] == '-' || host[n - 1] == '.'); n--)
+			host[n - 1] = '\0';
+		json_object_set_new(cfg, "hostname", json_string(host[0] ? host : "pod"));
+	}
 	process = json_object_get(cfg, "process");
 	json_object_set_new(process, "noNewPrivileges", json_true());
 	linux_ = json_object_get(cfg, "linux");

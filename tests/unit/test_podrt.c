@@ -502,6 +502,35 @@ static void test_instances_and_start_error(void **state)
 	fprintf(stderr, "start error message: %s\n", st.message);
 }
 
+/* The process: workingDir (made when missing), user by name from the
+ * image's /etc/passwd, env (image's PATH kept, the agent's PORT), args
+ * appended to the image's entrypoint-less command, no new privileges. */
+static void test_process_settings(void **state)
+{
+	static const char *const cmd[] = { "sh", "-c", NULL };
+	static const char *const args[] = {
+		"echo \"cwd=$(pwd) uid=$(id -u) gid=$(id -g) port=$PORT path=$PATH\"; grep NoNewPrivs /proc/self/status", NULL
+	};
+	static const char *const env[] = { "PORT=4242", NULL };
+	sw_error *err = NULL;
+	sw_ctr_status st;
+	sw_ctr_config cfg = { .pod_uid = "p11", .pod_name = "a-very-long-pod-name-that-is-longer-than-the-sixty-four-characters-linux-allows",
+	                      .container = "proc", .image = IMAGE, .command = cmd, .args = args, .env = env,
+	                      .working_dir = "/work/app", .user = "app" };
+	(void)state;
+
+	expect_ok(sw_podrt_start(g.rt, &cfg, &err), err);
+	assert_true(wait_phase("p11", "proc", SW_CTR_EXITED, 60, &st));
+	if (st.exit_code != 0)
+		fprintf(stderr, "exit %d %s: %s\n", st.exit_code, st.reason, st.message);
+	assert_int_equal(st.exit_code, 0);
+	assert_true(wait_log("p11", "proc",
+	                     "stdout F cwd=/work/app uid=1000 gid=1000 port=4242 "
+	                     "path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+	                     1));
+	assert_true(wait_log("p11", "proc", "NoNewPrivs:\t1", 1));
+}
+
 /* A container that allocates beyond its memory limit is OOM killed. */
 static void test_oom(void **state)
 {
@@ -884,6 +913,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_run_logs_exec_stats_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_signal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instances_and_start_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readopt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_readopt_after_crash, setup, teardown),
