@@ -479,6 +479,7 @@ static void rollout_case(struct fx *f, int replicas, const char *surge, const ch
 	assert_string_equal(cond_reason(f, "web", "Progressing"), "NewReplicaSetAvailable");
 	/* the bounds were reached, not just respected */
 	assert_int_equal(b.peak_total, replicas + want_surge);
+	assert_int_equal(b.low_available, replicas - want_unavail);
 	print_message("rollout %d surge %s unavailable %s: %" PRId64 " steps, peak %" PRId64
 	              " pods, low %" PRId64 " available\n", replicas, surge, unavail, b.steps,
 	              b.peak_total, b.low_available);
@@ -942,6 +943,87 @@ static void test_events(void **state)
 	assert_int_equal(created, 3);
 }
 
+/* A kubelet acting in a random (seeded, so repeatable) order: readies one
+ * random pending pod or removes one random terminating pod. */
+static bool kubelet_random(struct fx *f, unsigned *seed)
+{
+	cleanup_json json_t *pods = list(f, f->pod, "default");
+	size_t n = json_array_size(pods);
+	cleanup_free size_t *cand = sw_xcalloc(n + 1, sizeof(*cand));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *p = json_array_get(pods, i);
+		if (sw_obj_deleting(p) || !sw_ctl_pod_ready(p))
+			cand[k++] = i;
+	}
+	if (!k)
+		return false;
+	json_t *p = json_array_get(pods, cand[(size_t)rand_r(seed) % k]);
+	sw_error *err = NULL;
+	if (sw_obj_deleting(p)) {
+		sw_delete_opts o = { .grace_seconds = 0 };
+		check(sw_store_delete(f->store, f->pod, "default", sw_obj_name(p), &o, NULL, &err),
+		      err);
+		return true;
+	}
+	cleanup_json json_t *bound = NULL;
+	cleanup_json json_t *copy = json_deep_copy(p);
+	json_object_set_new(json_object_get(copy, "spec"), "nodeName", json_string("node"));
+	check(sw_store_update(f->store, f->pod, copy, SW_STORE_MAIN, &bound, &err), err);
+	char now[32];
+	sw_time_format(sw_controllers_now(f->c), now);
+	cleanup_json json_t *st = json_deep_copy(bound);
+	json_object_set_new(st, "status",
+	                    json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "phase", "Running", "conditions",
+	                              "type", "Ready", "status", "True", "lastTransitionTime", now));
+	check(sw_store_update(f->store, f->pod, st, SW_STORE_STATUS, NULL, &err), err);
+	return true;
+}
+
+/* Random rollouts: replicas, maxSurge, maxUnavailable and the kubelet's
+ * order drawn from fixed seeds; the bounds hold after every step. */
+static void test_rollout_random(void **state)
+{
+	struct fx *f = *state;
+	static const char *const values[] = { "0", "1", "2", "\"10%\"", "\"25%\"", "\"50%\"",
+		                              "\"100%\"" };
+	const size_t nv = sizeof(values) / sizeof(values[0]);
+	for (unsigned seed = 1; seed <= 12; seed++) {
+		unsigned rng = seed;
+		int replicas = 1 + rand_r(&rng) % 8;
+		const char *surge = values[(size_t)rand_r(&rng) % nv];
+		const char *unavail = values[(size_t)rand_r(&rng) % (nv - 1)];
+		char name[32], strategy[256];
+		snprintf(name, sizeof(name), "app%u", seed);
+		snprintf(strategy, sizeof(strategy),
+		         "{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":%s,"
+		         "\"maxUnavailable\":%s}}", surge, unavail);
+		/* one app at a time in the namespace, so pod counts are its own */
+		json_t *d = deployment(name, replicas, strategy, "img:a");
+		int64_t ms = sw_ctl_max_surge(d), mu = sw_ctl_max_unavailable(d);
+		create(f, f->dep, d);
+		settle(f, "default", false, NULL, NULL);
+		struct bounds b = { .max_total = replicas + ms, .min_available = replicas - mu,
+			            .low_available = INT64_MAX };
+		edit_deploy(f, name, set_image, "img:b");
+		for (int round = 0; round < 10000; round++) {
+			while (sw_controllers_step(f->c))
+				sample_bounds(f, &b);
+			if (!kubelet_random(f, &rng))
+				break;
+			sample_bounds(f, &b);
+		}
+		assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, replicas);
+		assert_int_equal(count(f, f->pod, "default"), replicas);
+		print_message("seed %u: %d replicas, surge %s, unavailable %s: %" PRId64 " steps\n",
+		              seed, replicas, surge, unavail, b.steps);
+		sw_error *err = NULL;
+		check(sw_store_delete(f->store, f->dep, "default", name, NULL, NULL, &err), err);
+		settle(f, "default", false, NULL, NULL);
+		assert_int_equal(count(f, f->pod, "default"), 0);
+	}
+}
+
 /* ---- on the event loop ------------------------------------------------------------ */
 
 static void test_event_loop(void **state)
@@ -993,6 +1075,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollout_5_0_2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_3_0_0, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_7_50_30, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollout_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_down_mid_rollout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revisions_and_rollback, setup, teardown),
