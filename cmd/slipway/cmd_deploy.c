@@ -140,7 +140,8 @@ static void add_config(json_t *container, const struct config *c, const char *se
 		if (!own)
 			json_array_append(merged, e);
 	}
-	json_array_extend(merged, env ? env : json_array());
+	if (env)
+		json_array_extend(merged, env);
 	if (json_array_size(merged))
 		json_object_set_new(container, "env", merged);
 	else
@@ -165,10 +166,12 @@ static json_t *process_deployment(const char *app, const char *proc, const char 
 	if (cmd && *cmd)
 		json_object_set_new(container, "command", command_of(cmd));
 	add_config(container, c, secret_name);
-	return json_pack("{s:s, s:s, s:{s:s, s:O}, s:{s:I, s:{s:O}, s:{s:{s:O}, s:{s:[o]}}}}", "apiVersion", "apps/v1",
+	json_t *dep = json_pack("{s:s, s:s, s:{s:s, s:O}, s:{s:I, s:{s:O}, s:{s:{s:O}, s:{s:[o]}}}}", "apiVersion", "apps/v1",
 	                 "kind", "Deployment", "metadata", "name", name, "labels", labels, "spec", "replicas",
 	                 (json_int_t)replicas, "selector", "matchLabels", labels, "template", "metadata", "labels", labels,
 	                 "spec", "containers", container);
+	json_decref(labels);
+	return dep;
 }
 
 static bool image_is_placeholder(const char *img, const char *app)
@@ -221,7 +224,9 @@ static int release_objects(struct kube *k, sw_releases *r, const sw_release_info
 				sw_diags_release(&d);
 				goto out;
 			}
-			cleanup_free char *what = sw_xasprintf("%s (release v%lld)", mname, (long long)info->version);
+			/* "release-v3/slipway.yaml": diagnostics name the release, and the
+			 * base name still decides whether it is an app manifest */
+			cleanup_free char *what = sw_xasprintf("release-v%lld/%s", (long long)info->version, mname);
 			ret = sw_manifest_load_buf_opts(what, data, len, &mo, &loaded, &d, err);
 			if (ret == SW_EINVALID && !*err)
 				continue;
@@ -294,6 +299,23 @@ static int release_objects(struct kube *k, sw_releases *r, const sw_release_info
 		                        c.secret);
 		release_annotations(sec, info->id, NULL);
 		json_array_insert_new(objs, 0, sec);
+	}
+	/* defaults and validation as the server's admission does, so a bad
+	 * release is refused before anything is written */
+	{
+		sw_diags d = SW_DIAGS_INIT;
+		json_t *o;
+		size_t i;
+		json_array_foreach(objs, i, o)
+			sw_manifest_admit(o, &d);
+		sw_diags_print(&d, stderr);
+		if (d.errors) {
+			ret = sw_error_set(err, SW_EINVALID, "release %s: the objects made from it are not valid; nothing applied",
+			                   info->id);
+			sw_diags_release(&d);
+			goto out;
+		}
+		sw_diags_release(&d);
 	}
 	*out = steal_pointer(&objs);
 	ret = 0;

@@ -20,12 +20,16 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "slipway/agent.h"
 #include "slipway/api.h"
 #include "slipway/api_token.h"
 #include "slipway/cleanup.h"
+#include "slipway/controllers.h"
 #include "slipway/log.h"
+#include "slipway/manifest.h"
 #include "slipway/mem.h"
 #include "slipway/run.h"
+#include "slipway/services.h"
 #include "slipway/statedir.h"
 #include "slipway/store.h"
 
@@ -78,7 +82,9 @@ struct daemon {
 	sw_store *store;
 	sw_api *api;
 	struct event *sig_term, *sig_int;
-	/* the controllers and the node agent keep their state here */
+	sw_controllers *controllers;
+	sw_agent *agent;
+	sw_services *services;
 };
 
 static int fail(sw_error *err)
@@ -111,17 +117,90 @@ static int usage_error(const char *fmt, ...)
  * provides sw_api_set_exec and sw_api_set_metrics). Called after the store
  * is open and before the API listens.
  */
-static int daemon_start_parts(struct daemon *d, sw_error **err)
+/* Admission through the manifests library: defaults and validation, the
+ * diagnostics as the API's causes. */
+static int admit(void *ctx, const sw_kind *k, json_t *obj, const json_t *old, json_t **causes,
+                 sw_error **err)
 {
-	(void)d;
-	(void)err;
+	(void)ctx;
+	(void)k;
+	(void)old;
+	sw_diags d = SW_DIAGS_INIT;
+	int rc = sw_manifest_admit(obj, &d);
+	if (rc < 0 || d.errors) {
+		json_t *list = json_array();
+		for (size_t i = 0; i < d.len; i++) {
+			if (d.items[i].severity != SW_DIAG_ERROR)
+				continue;
+			json_array_append_new(list, json_pack("{s:s?, s:s}", "field", d.items[i].path,
+			                                      "message", d.items[i].message));
+		}
+		*causes = list;
+		sw_diags_to_error(&d, err);
+		sw_diags_release(&d);
+		return SW_EINVALID;
+	}
+	sw_diags_release(&d);
 	return 0;
 }
 
-/* Stops them again, in reverse order, before the API and the store go. */
+/* A program installed beside slipwayd (the build tree and `make install`
+ * both put them there): slipway-proxy. NULL when it is not there. */
+static char *sibling(const char *name)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	char *path = sw_xasprintf("%s/%s", exe, name);
+	if (access(path, X_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
+/*
+ * Starts everything that runs beside the API on the loop: admission, the
+ * controllers (deployment, replica set, garbage collector, namespace), the
+ * node agent (which also serves exec and metrics to the API) and Services
+ * (endpoints and the proxy it supervises). Called after the store is open
+ * and before the API listens.
+ */
+static int daemon_start_parts(struct daemon *d, sw_error **err)
+{
+	sw_api_set_admit(d->api, admit, NULL);
+	if (sw_controllers_start(&d->controllers, d->base, d->store, err) < 0)
+		return sw_error_wrap(err, "controllers");
+	if (sw_agent_start(&d->agent, d->base, d->store, d->state_dir, err) < 0)
+		return sw_error_wrap(err, "node agent");
+	sw_api_set_exec(d->api, sw_agent_api_exec, d->agent);
+	sw_api_set_metrics(d->api, sw_agent_api_metrics, d->agent);
+	cleanup_free char *proxy = sibling("slipway-proxy");
+	if (!proxy)
+		sw_log(SW_LOG_WARN, "slipway-proxy is not installed beside slipwayd: Services get "
+		                    "Endpoints but no traffic");
+	sw_services_opts so = { .state_dir = d->state_dir, .proxy_bin = proxy };
+	if (sw_services_start(&d->services, d->base, d->store, &so, err) < 0)
+		return sw_error_wrap(err, "services");
+	return 0;
+}
+
+/* Stops them again, in reverse order, before the API and the store go.
+ * Containers and the proxy keep running: a restarted slipwayd re-adopts
+ * them. */
 static void daemon_stop_parts(struct daemon *d)
 {
-	(void)d;
+	sw_services_free(d->services);
+	d->services = NULL;
+	sw_agent_free(d->agent);
+	d->agent = NULL;
+	sw_controllers_free(d->controllers);
+	d->controllers = NULL;
 }
 
 /* ---- lifecycle --------------------------------------------------------- */
@@ -248,7 +327,7 @@ static int cmd_token(int argc, char **argv, const char *state_flag)
 	const char *name = NULL;
 	const char *state = state_flag;
 	int c;
-	optind = 1;
+	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -267,9 +346,13 @@ static int cmd_token(int argc, char **argv, const char *state_flag)
 	}
 	if (optind >= argc)
 		return usage_error("token: expected create, list or revoke");
-	const char *sub = argv[optind++];
-	/* flags may also follow the sub-verb */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	const char *sub = argv[optind];
+	/* flags may also follow the sub-verb, before or after its argument:
+	 * a fresh, permuting parse of "SUB ARGS..." */
+	argc -= optind;
+	argv += optind;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			name = optarg;
