@@ -508,6 +508,7 @@ void sw_proxy_free(sw_proxy *p)
 	p->draining = true;
 	px_l7_free_all(p);
 	px_l4_free_all(p);
+	px_mirror_free_all(p);
 	while ((l = p->listeners)) {
 		p->listeners = l->next;
 		px_listener_unref(l);

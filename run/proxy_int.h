@@ -221,6 +221,7 @@ struct px_listener {
 
 struct px_client;
 struct l4;
+struct mirror;
 
 struct sw_proxy {
 	struct event_base *base;
@@ -243,6 +244,7 @@ struct sw_proxy {
 	size_t n_sessions;
 	struct px_client *clients; /* L7 connections (to close idle ones when draining) */
 	struct l4 *l4s;            /* L4 connections */
+	struct mirror *mirrors;    /* shadow requests in flight */
 	uint64_t reloads, reload_failures;
 };
 
@@ -305,6 +307,7 @@ struct px_mirror_pair {
 struct px_mirror_pair *px_mirror_start(struct px_service *s, const struct px_msg *m,
 				       const char *client_ip);
 void px_mirror_primary_done(struct px_mirror_pair *p, int status);
+void px_mirror_free_all(sw_proxy *px);
 /* Whether this request should be copied (sampling is exact per 100). */
 bool px_mirror_wanted(struct px_service *s, const struct px_msg *m);
 

@@ -15,6 +15,7 @@
 #include "slipway/mem.h"
 
 struct mirror {
+	struct mirror *prev, *next;
 	struct px_service *svc;
 	struct px_group *g;
 	struct px_endpoint *ep;
@@ -79,6 +80,12 @@ static void mirror_end(struct mirror *mi, int status)
 	p->shadow_status = status;
 	pair_check(p);
 	pair_unref(p);
+	if (mi->prev)
+		mi->prev->next = mi->next;
+	else
+		mi->svc->px->mirrors = mi->next;
+	if (mi->next)
+		mi->next->prev = mi->prev;
 	mi->ep->active--;
 	mi->svc->sh->mirrors_in_flight--;
 	bufferevent_free(mi->bev);
@@ -186,6 +193,10 @@ struct px_mirror_pair *px_mirror_start(struct px_service *s, const struct px_msg
 	ep->active++;
 	s->sh->mirrors_in_flight++;
 	mi->pair = p;
+	mi->next = px->mirrors;
+	if (mi->next)
+		mi->next->prev = mi;
+	px->mirrors = mi;
 	mi->req = evbuffer_new();
 	px_build_request(mi->req, m, client_ip, true);
 	http_parser_init(&mi->rp, HTTP_RESPONSE);
@@ -199,6 +210,12 @@ struct px_mirror_pair *px_mirror_start(struct px_service *s, const struct px_msg
 		bufferevent_disable(mi->bev, EV_READ | EV_WRITE);
 	}
 	return p;
+}
+
+void px_mirror_free_all(sw_proxy *px)
+{
+	while (px->mirrors)
+		mirror_end(px->mirrors, 0);
 }
 
 void px_access_log(struct px_service *s, const struct px_msg *m, const char *client_ip,
