@@ -1024,6 +1024,41 @@ static void test_rollout_random(void **state)
 	}
 }
 
+/* slipwayd dies mid-rollout (its queues are lost) and starts again on the
+ * same store: the resync finishes the rollout with no duplicate pods. */
+static void test_restart_mid_rollout(void **state)
+{
+	struct fx *f = *state;
+	create(f, f->dep, deployment("web", 5,
+	                             "{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":2,"
+	                             "\"maxUnavailable\":1}}", "img:a"));
+	settle(f, "default", false, NULL, NULL);
+	edit_deploy(f, "web", set_image, "img:b");
+	for (int i = 0; i < 4; i++) {
+		sw_controllers_run_until_idle(f->c, 0);
+		kubelet_one(f, "default", false);
+	}
+	/* pending work in the queues when it "dies" */
+	kubelet_one(f, "default", false);
+	assert_true(sw_controllers_pending(f->c) > 0);
+	time_t now = sw_controllers_now(f->c);
+	uint64_t errors = sw_controllers_errors(f->c);
+	sw_controllers_free(f->c);
+	sw_store_free(f->store);
+	cleanup_free char *db = sw_xasprintf("%s/slipwayd.db", f->dir);
+	sw_error *err = NULL;
+	check(sw_store_open(&f->store, db, &err), err);
+	check(sw_controllers_start(&f->c, f->base, f->store, &err), err);
+	sw_controllers_set_time(f->c, now);
+	assert_int_equal(errors, 0);
+	struct bounds b = { .max_total = 7, .min_available = 4, .low_available = INT64_MAX };
+	settle(f, "default", false, sample_bounds, &b);
+	assert_int_equal(count_pods(f, "default", "img:b").ready_with_image, 5);
+	assert_int_equal(count(f, f->pod, "default"), 5);
+	assert_int_equal(count(f, f->rs, "default"), 2);
+	assert_string_equal(cond_reason(f, "web", "Progressing"), "NewReplicaSetAvailable");
+}
+
 /* ---- on the event loop ------------------------------------------------------------ */
 
 static void test_event_loop(void **state)
@@ -1077,6 +1112,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rollout_7_50_30, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollout_random, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restart_mid_rollout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_down_mid_rollout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revisions_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_limit, setup, teardown),
