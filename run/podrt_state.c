@@ -421,7 +421,7 @@ void podrt_cgroup_remove(const char *cg, bool kill_procs)
 		return;
 	while ((e = readdir(d))) {
 		struct stat sb;
-		if (e->d_name[0] == '.' || !strcmp(e->d_name, "unified"))
+		if (e->d_name[0] == '.')
 			continue;
 		cleanup_free char *dir = sw_xasprintf(CGROUP_ROOT "/%s%s", e->d_name, cg);
 		/* cpu,cpuacct style symlinks name the same hierarchy twice */
