@@ -594,6 +594,8 @@ static void probes_stop(sw_actr *c)
 		c->probe_tk[k] = NULL;
 		sw_probe_sm_stop(&c->probes[k]);
 		c->probes[k].in_flight = false;
+		json_decref((json_t *)c->probe_spec[k]);
+		c->probe_spec[k] = NULL;
 	}
 	c->probes_on = false;
 }
@@ -627,7 +629,8 @@ static void probes_ensure(sw_apod *p, sw_actr *c)
 			       "(exec, httpGet, tcpSocket); ignored", p->ns, p->name, c->name, fields[k]);
 			pr = NULL;
 		}
-		c->probe_spec[k] = pr;
+		/* owned: the stored pod it came from is replaced at each sync */
+		c->probe_spec[k] = json_incref((json_t *)pr);
 		sw_probe_spec ps;
 		sw_probe_spec_from_json(&ps, pr, (sw_probe_kind)k);
 		sw_probe_sm_init(&c->probes[k], &ps, (sw_probe_kind)k);
@@ -656,9 +659,13 @@ static void probe_fire(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	sw_probe_sm_begin(sm, now);
+	sw_debug("node agent: %s probe of %s/%s container %s", sw_probe_kind_name((sw_probe_kind)s->kind),
+	         s->p->ns, s->p->name, c->name);
 	c->probe_tk[s->kind] = run_handler(s->p, c, c->probe_spec[s->kind], sm->spec.timeout, s->kind);
-	if (!c->probe_tk[s->kind])
+	if (!c->probe_tk[s->kind]) {
 		sm->in_flight = false;
+		probe_schedule(c, s->kind);
+	}
 }
 
 static void kill_for_probe(sw_apod *p, sw_actr *c, int kind)
@@ -681,6 +688,8 @@ static void check_done(void *payload, bool ok, const char *msg)
 	sw_apod *p = sw_agent_find_pod(a, t->uid);
 	sw_actr *c = p ? sw_agent_find_ctr(p, t->ctr) : NULL;
 	int what = t->what;
+	sw_debug("node agent: check %d of pod %s container %s: %s%s%s", what, t->uid, t->ctr,
+	         ok ? "ok" : "failed", ok ? "" : ": ", ok ? "" : msg);
 	if (!c || c->st.instance != t->instance) {
 		ticket_unlink_free(t);
 		return;

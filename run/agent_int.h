@@ -287,7 +287,7 @@ typedef struct sw_actr {
 	unsigned started_event;    /* instance + 1 whose Started event was sent */
 	/* probes */
 	sw_probe_sm probes[3];
-	const json_t *probe_spec[3];
+	const json_t *probe_spec[3];   /* owned references */
 	struct event *probe_ev[3];
 	sw_probe_slot slots[3];
 	sw_ticket *probe_tk[3];

@@ -35,6 +35,7 @@
 #include "agent_int.h"
 #include "slipway/agent.h"
 #include "slipway/json.h"
+#include "slipway/log.h"
 #include "slipway/object.h"
 #include "slipway/store.h"
 
@@ -84,6 +85,8 @@ static json_t *get_pod(const char *name)
 typedef bool (*cond_fn)(const char *name, void *arg);
 
 /* Runs the loop until cond holds (checked every 100 ms), at most limit s. */
+static void dump_events(const char *pod);
+
 static void wait_until(const char *what, int limit_s, cond_fn cond, const char *name, void *arg)
 {
 	for (int i = 0; i < limit_s * 10; i++) {
@@ -96,6 +99,7 @@ static void wait_until(const char *what, int limit_s, cond_fn cond, const char *
 	fprintf(stderr, "status of %s: %s\n", name, dump ? dump : "(no pod)");
 	free(dump);
 	json_decref(pod);
+	dump_events(name);
 	fail("%s: not after %d s", what, limit_s);
 }
 
@@ -340,6 +344,7 @@ int main(int argc, char **argv)
 	}
 	state = argv[1];
 	signal(SIGPIPE, SIG_IGN);
+	sw_log_init("test_agent_rt", SW_LOG_HUMAN, getenv("SLIPWAY_DEBUG") ? SW_LOG_DEBUG : SW_LOG_INFO);
 	K_POD = sw_kind_lookup("pods");
 	base = event_base_new();
 	char path[4096];
