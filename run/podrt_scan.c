@@ -16,6 +16,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,43 @@ static bool is_dir_at(const char *path)
 	struct stat sb;
 
 	return lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* A shim started by a daemon that died before the shim wrote its pid:
+ * found by its command line ("slipway-shim run DIR"). */
+static void find_unrecorded_shim(podrt_ctr *c)
+{
+	cleanup_dir DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t dlen = strlen(c->dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char path[64], buf[4096];
+		ssize_t n;
+		int fd, pid = atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		/* argv[0] NUL "run" NUL DIR NUL */
+		size_t a0 = strlen(buf);
+		if ((size_t)n < a0 + 5 || strcmp(buf + a0 + 1, "run"))
+			continue;
+		if (strlen(buf + a0 + 5) != dlen || strcmp(buf + a0 + 5, c->dir))
+			continue;
+		c->s.shim_pid = pid;
+		c->s.shim_start = podrt_proc_start(pid);
+		return;
+	}
 }
 
 /* Adopts one container folder; the container, or NULL if it is none. */
@@ -61,6 +99,8 @@ static podrt_ctr *adopt(sw_podrt *rt, const char *uid, const char *name)
 	/* an exited container's shim may still be deleting its runc container */
 	if (c->s.st.phase == SW_CTR_EXITED)
 		podrt_attach(c);
+	if (c->s.st.phase == SW_CTR_CREATING && c->s.shim_pid == 0 && !c->spawning)
+		find_unrecorded_shim(c);
 	if (c->s.st.phase == SW_CTR_CREATING || c->s.st.phase == SW_CTR_RUNNING) {
 		if (!podrt_attach(c)) {
 			/* it may have finished between the read and the check */

@@ -740,6 +740,16 @@ static int shim_run(const char *dir)
 		json_decref(sh.spec);
 		return 1;
 	}
+	/* the state slipwayd wrote for this start: creating, this instance, no
+	 * shim yet. Anything else means a restarted daemon gave up on this
+	 * start (or a newer one began): leave the container alone. */
+	if (sh.s.st.phase != SW_CTR_CREATING || sh.s.shim_pid != 0 ||
+	    sh.s.st.instance != (unsigned)spec_int(&sh, "instance")) {
+		fprintf(stderr, "slipway-shim: %s: state is %s (instance %u, shim %d), not this start's: nothing to do\n",
+		        dir, podrt_phase_name(sh.s.st.phase), sh.s.st.instance, sh.s.shim_pid);
+		json_decref(sh.spec);
+		return 1;
+	}
 	sh.s.shim_pid = getpid();
 	sh.s.shim_start = podrt_proc_start(getpid());
 	save(&sh);
