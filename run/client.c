@@ -20,6 +20,7 @@ struct sw_client {
 	char *socket;    /* Unix socket path, or NULL */
 	char *base;      /* "http://localhost" or "http://127.0.0.1:PORT" */
 	char *auth;      /* "Authorization: Bearer ..." or NULL */
+	char *cainfo;    /* https: the CA (slipwayd's self-signed certificate) */
 };
 
 static void curl_global(void)
@@ -47,15 +48,23 @@ int sw_client_open(sw_client **out, const char *state_dir, sw_error **err)
 				return sw_error_set(err, SW_EINVALID, "SLIPWAY_HOST %s: want unix:///absolute/path.sock", host);
 			}
 			c->socket = sw_xstrdup(host + 7);
-		} else if (!strncmp(host, "http://", 7)) {
+		} else if (!strncmp(host, "http://", 7) || !strncmp(host, "https://", 8)) {
 			size_t n = strlen(host);
-			while (n > 7 && host[n - 1] == '/')
+			while (n > 8 && host[n - 1] == '/')
 				n--;
 			c->base = sw_xstrndup(host, n);
+			if (host[4] == 's') {
+				const char *ca = getenv("SLIPWAY_CACERT");
+				if (ca && *ca)
+					c->cainfo = sw_xstrdup(ca);
+				else if (state_dir)
+					c->cainfo = sw_xasprintf("%s/tls/server.crt", state_dir);
+			}
 		} else {
 			free(c);
 			return sw_error_set(err, SW_EINVALID,
-			                    "SLIPWAY_HOST %s: want unix:///path.sock or http://127.0.0.1:PORT", host);
+			                    "SLIPWAY_HOST %s: want unix:///path.sock, http://127.0.0.1:PORT or https://127.0.0.1:PORT",
+			                    host);
 		}
 	} else {
 		if (!state_dir) {
@@ -83,6 +92,7 @@ void sw_client_free(sw_client *c)
 	free(c->target);
 	free(c->socket);
 	free(c->base);
+	free(c->cainfo);
 	if (c->auth) {
 		explicit_bzero(c->auth, strlen(c->auth));
 		free(c->auth);
@@ -170,6 +180,8 @@ char *sw_client_status_message(const json_t *status, long http_status, const cha
 		msg = fallback && *fallback ? fallback : NULL;
 	if (!msg)
 		return sw_xasprintf("Error from server: the server answered HTTP %ld", http_status);
+	if (http_status == 401)
+		return sw_xasprintf("error: You must be logged in to the server (%s)", msg);
 	/* kubectl prints validation errors as the message alone */
 	if (reason && !strcmp(reason, "Invalid"))
 		return sw_xstrdup(msg);
@@ -235,6 +247,8 @@ static CURL *easy_for(sw_client *c, const char *path, struct curl_slist **hdrs, 
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	if (c->socket)
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket);
+	if (c->cainfo)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->cainfo);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_PROXY, "");

@@ -42,6 +42,8 @@ struct get_opts {
 	bool all_ns;
 	bool watch;
 	bool no_headers;
+	bool multi;      /* several kinds: names as KIND/NAME, no "No resources" per kind */
+	size_t found;    /* objects printed so far */
 };
 
 struct watch_ctx {
@@ -97,7 +99,7 @@ static bool on_watch_line(const char *line, size_t len, void *payload)
 	return true;
 }
 
-static int get_run(struct kube *k, const sw_kind *kind, json_t *names, const struct get_opts *o)
+static int get_run(struct kube *k, const sw_kind *kind, json_t *names, struct get_opts *o)
 {
 	cleanup_json json_t *items = json_array();
 	cleanup_free char *rv = NULL, *query = NULL;
@@ -138,11 +140,21 @@ static int get_run(struct kube *k, const sw_kind *kind, json_t *names, const str
 	sw_table *t = NULL;
 	if (table) {
 		t = sw_table_new(sw_table_columns(kind, &popts));
-		json_array_foreach(items, i, n)
-			sw_table_add(t, sw_table_row(kind, n, &popts));
-		if (json_array_size(items))
+		json_array_foreach(items, i, n) {
+			json_t *row = sw_table_row(kind, n, &popts);
+			if (o->multi && strcmp(kind->kind, "Event")) {
+				/* kubectl names each row KIND/NAME when several kinds show */
+				char *ref = sw_object_name_ref(kind, n);
+				json_array_set_new(row, popts.namespace_column ? 1 : 0, json_string(ref));
+				free(ref);
+			}
+			sw_table_add(t, row);
+		}
+		if (json_array_size(items)) {
+			if (o->multi && o->found)
+				putchar('\n');
 			sw_table_print(t, stdout, o->no_headers);
-		else if (!json_array_size(names) && !o->watch) {
+		} else if (!json_array_size(names) && !o->watch && !o->multi) {
 			if (ns && kind->namespaced)
 				fprintf(stderr, "No resources found in %s namespace.\n", ns);
 			else
@@ -159,6 +171,7 @@ static int get_run(struct kube *k, const sw_kind *kind, json_t *names, const str
 		if (kube_print_object(kind, list, o->output, &err) < 0)
 			rc = kube_fail(err);
 	}
+	o->found += json_array_size(items);
 	fflush(stdout);
 
 	if (o->watch && rc == EXIT_OK) {
@@ -229,9 +242,39 @@ int cmd_get(int argc, char **argv, const struct cli_command *self)
 	if (!json_array_size(names))
 		return cli_usage_error(self, "get: which KIND? (pods, deployments, services, ...)");
 
-	/* KIND NAME... or TYPE/NAME... */
+	/* KIND NAME... or TYPE/NAME... or KIND,KIND,... ("all": kubectl's set) */
 	const char *first = json_string_value(json_array_get(names, 0));
 	cleanup_json json_t *rest = json_array();
+	if (!strchr(first, '/') && (strchr(first, ',') || !strcmp(first, "all"))) {
+		cleanup_free char *list = sw_xstrdup(!strcmp(first, "all") ? "pods,services,deployments,replicasets" : first);
+		const sw_kind *kinds[32];
+		size_t nk = 0;
+		for (char *save = NULL, *w = strtok_r(list, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+			if (nk == 32)
+				return cli_usage_error(self, "get: too many kinds");
+			if (kube_kind(&kinds[nk++], w, &err) < 0)
+				return kube_fail(err);
+		}
+		if (json_array_size(names) > 1)
+			return cli_usage_error(self, "get: names cannot be given with several kinds (use TYPE/NAME)");
+		if (o.watch)
+			return cli_usage_error(self, "get: --watch takes one kind");
+		if (kube_open(&k, state_dir, ns, &err) < 0)
+			return kube_fail(err);
+		o.multi = nk > 1 || !strcmp(first, "all");
+		rc = EXIT_OK;
+		for (size_t i = 0; i < nk; i++)
+			if (get_run(&k, kinds[i], rest, &o) != EXIT_OK)
+				rc = EXIT_FAIL;
+		if (!o.found && (!*o.output || !strcmp(o.output, "table") || !strcmp(o.output, "wide"))) {
+			if (o.all_ns)
+				fprintf(stderr, "No resources found\n");
+			else
+				fprintf(stderr, "No resources found in %s namespace.\n", k.ns);
+		}
+		kube_close(&k);
+		return rc;
+	}
 	if (strchr(first, '/')) {
 		const char *name;
 		json_t *n;

@@ -166,10 +166,9 @@ int cmd_up(int argc, char **argv, const struct cli_command *self)
 		return EXIT_OK;
 	if (first < 0)
 		return -first;
-	if (first < argc && strcmp(argv[first], "--"))
+	/* getopt consumed a "--"; what follows it is slipwayd's */
+	if (first < argc && !(first > 0 && !strcmp(argv[first - 1], "--")))
 		return cli_usage_error(self, "up: unexpected argument '%s' (slipwayd's flags go after --)", argv[first]);
-	if (first < argc)
-		first++;
 
 	cleanup_free char *state_dir = NULL;
 	if (sw_statedir_open(&state_dir, state_flag, &err) < 0)

@@ -280,6 +280,52 @@ expect "delete --ignore-not-found" 0 sw delete cm nope -n demo --ignore-not-foun
 expect "delete -f" 0 sw delete -f "$tmp/cm2.yaml"
 has "delete -f line" 'configmap "watched" deleted'
 
+# ---- deploy a release -------------------------------------------------------
+mkdir -p "$tmp/rootfs/bin" && echo hi >"$tmp/rootfs/hello.txt" && tar -C "$tmp/rootfs" -cf "$tmp/rootfs.tar" .
+printf 'web: ./server --port $PORT\nworker: sleep 100\n' >"$tmp/Procfile"
+printf 'GREETING=hello\n' >"$tmp/env"
+expect "image import" 0 sw image import --rootfs "$tmp/rootfs.tar" cli-test:base
+expect "release" 0 sw release shop --image cli-test:base --env-file "$tmp/env" --procfile "$tmp/Procfile"
+expect "secret config" 0 sw config set shop DB_PASSWORD=s3cret --secret
+expect "deploy" 0 sw deploy shop --no-wait
+has "deploy secret" "secret/shop-config created"
+has "deploy web" "deployment.apps/shop created"
+has "deploy worker" "deployment.apps/shop-worker created"
+expect "deployed web" 0 sw get deploy shop -o json
+[ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].image')" = "slipway-release/shop:v2-image" ] && ok ||
+	bad "deploy image: $(echo "$out" | jq -c .spec.template.spec.containers)"
+[ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].env[0].value')" = hello ] && ok || bad "deploy env"
+[ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].envFrom[0].secretRef.name')" = shop-config ] && ok ||
+	bad "deploy envFrom"
+case "$out" in *s3cret*) bad "the secret value is in the Deployment" ;; *) ok ;; esac
+case "$(echo "$out" | jq -r '.metadata.annotations["kubernetes.io/change-cause"]')" in
+"deploy shop v2 (sha256:"*) ok ;; *) bad "change-cause" ;; esac
+expect "deployed secret" 0 sw get secret shop-config -o json
+[ "$(echo "$out" | jq -r .data.DB_PASSWORD | base64 -d)" = s3cret ] && ok || bad "secret value"
+expect "scale then redeploy v1" 0 sw scale deploy shop --replicas 3
+expect "deploy v1" 0 sw deploy shop v1 --no-wait
+has "deploy v1 configured" "deployment.apps/shop configured"
+expect "redeployed keeps replicas" 0 sw get deploy shop -o json
+[ "$(echo "$out" | jq -r .spec.replicas)" = 3 ] && ok || bad "replicas after deploy: $(echo "$out" | jq .spec.replicas)"
+[ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].image')" = "slipway-release/shop:v1-image" ] && ok ||
+	bad "v1 image"
+expect "deploy unknown release" 1 sw deploy shop v9
+has "unknown release" "has no release v9"
+
+# ---- TCP and https with a bearer token -------------------------------------
+expect "down for tcp" 0 sw down
+port=$(( 20000 + $$ % 20000 ))
+expect "up with listeners" 0 sw up -- --listen "tcp://127.0.0.1:$port" --listen "https://127.0.0.1:$((port + 1))"
+token=$("$slipwayd" token create --name cli-test --state-dir "$state" 2>/dev/null)
+[ -n "$token" ] && ok || bad "no token"
+expect "tcp with token" 0 env SLIPWAY_HOST="http://127.0.0.1:$port" SLIPWAY_TOKEN="$token" "$slipway" get ns
+has "tcp lists" "demo"
+expect "tcp without token" 1 env SLIPWAY_HOST="http://127.0.0.1:$port" "$slipway" get ns
+has "unauthorized" "error: You must be logged in to the server (Unauthorized)"
+expect "https with token" 0 env SLIPWAY_HOST="https://127.0.0.1:$((port + 1))" SLIPWAY_TOKEN="$token" \
+	SLIPWAY_HOME="$state" "$slipway" get ns
+has "https lists" "demo"
+
 # ---- down ------------------------------------------------------------------
 expect "down" 0 sw down
 has "stopped" "slipwayd stopped"

@@ -2,9 +2,10 @@
  * client.h - the CLI's client for slipwayd's Kubernetes-style REST API,
  * on libcurl.
  *
- * Target: $SLIPWAY_HOST, `unix:///path/to.sock` or `http://127.0.0.1:PORT`
- * (then `Authorization: Bearer $SLIPWAY_TOKEN`), else the state dir's
- * slipwayd.sock. Requests and responses are JSON; an error response (a
+ * Target: $SLIPWAY_HOST, `unix:///path/to.sock`, `http://127.0.0.1:PORT` or
+ * `https://127.0.0.1:PORT` (then `Authorization: Bearer $SLIPWAY_TOKEN`;
+ * https trusts $SLIPWAY_CACERT, else STATE/tls/server.crt, slipwayd's
+ * self-signed certificate), else the state dir's slipwayd.sock. Requests and responses are JSON; an error response (a
  * Kubernetes Status body) becomes an sw_error whose message is kubectl's
  * line, `Error from server (NotFound): deployments.apps "web" not found`,
  * and whose code follows the HTTP status (404 SW_ENOTFOUND, 409
