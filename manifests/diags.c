@@ -139,6 +139,76 @@ json_t *sw_diags_to_json(const sw_diags *d)
 	return a;
 }
 
+json_t *sw_manifest_status(const json_t *obj, const sw_diags *d, int *code)
+{
+	const char *kind = json_string_value(json_object_get(obj, "kind"));
+	const char *av = json_string_value(json_object_get(obj, "apiVersion"));
+	const char *name = json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
+	const char *slash = av ? strchr(av, '/') : NULL;
+	sw_buf msg = SW_BUF_INIT(64 * 1024);
+	json_t *causes = json_array();
+	size_t unknown = 0, shown = 0;
+
+	for (size_t i = 0; i < d->len; i++)
+		if (d->items[i].severity == SW_DIAG_ERROR && d->items[i].path_in_message)
+			unknown++;
+	if (unknown) {
+		sw_buf_addstr(&msg, "strict decoding error: ", NULL);
+		for (size_t i = 0; i < d->len; i++) {
+			const sw_diag *g = &d->items[i];
+			if (g->severity != SW_DIAG_ERROR || !g->path_in_message)
+				continue;
+			sw_buf_printf(&msg, NULL, "%s%s", shown++ ? ", " : "", g->message);
+			json_array_append_new(causes, json_pack("{s:s, s:s, s:s?}", "reason", "FieldValueInvalid",
+			                                        "message", g->message, "field", g->path));
+		}
+		*code = 400;
+		json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:i}", "kind", "Status", "apiVersion", "v1",
+		                       "metadata", "status", "Failure", "message", msg.data ? msg.data : "",
+		                       "reason", "BadRequest", "code", 400);
+		json_decref(causes);
+		sw_buf_release(&msg);
+		return st;
+	}
+	if (kind && slash)
+		sw_buf_printf(&msg, NULL, "%s.%.*s \"%s\" is invalid: ", kind, (int)(slash - av), av, name ? name : "");
+	else
+		sw_buf_printf(&msg, NULL, "%s \"%s\" is invalid: ", kind ? kind : "object", name ? name : "");
+	size_t errors = 0;
+	for (size_t i = 0; i < d->len; i++)
+		if (d->items[i].severity == SW_DIAG_ERROR)
+			errors++;
+	if (errors > 1)
+		sw_buf_addc(&msg, '[', NULL);
+	for (size_t i = 0; i < d->len; i++) {
+		const sw_diag *g = &d->items[i];
+		if (g->severity != SW_DIAG_ERROR)
+			continue;
+		bool required = !strncmp(g->message, "required value", 14);
+		bool unsupported = !strncmp(g->message, "unsupported value", 17);
+		bool duplicate = !strncmp(g->message, "duplicate value", 15);
+		sw_buf_printf(&msg, NULL, "%s%s%s%s", shown++ ? ", " : "", g->path ? g->path : "",
+		              g->path ? ": " : "", g->message);
+		json_array_append_new(causes, json_pack("{s:s, s:s, s:s?}", "reason",
+		                                        required ? "FieldValueRequired"
+		                                        : unsupported ? "FieldValueNotSupported"
+		                                        : duplicate ? "FieldValueDuplicate" : "FieldValueInvalid",
+		                                        "message", g->message, "field", g->path));
+	}
+	if (errors > 1)
+		sw_buf_addc(&msg, ']', NULL);
+	*code = 422;
+	json_t *details = json_pack("{s:s, s:s, s:s, s:o}", "name", name ? name : "", "group",
+	                            slash ? "" : "", "kind", kind ? kind : "", "causes", causes);
+	if (slash)
+		json_object_set_new(details, "group", json_stringn(av, (size_t)(slash - av)));
+	json_t *st = json_pack("{s:s, s:s, s:{}, s:s, s:s, s:s, s:o, s:i}", "kind", "Status", "apiVersion", "v1",
+	                       "metadata", "status", "Failure", "message", msg.data ? msg.data : "",
+	                       "reason", "Invalid", "details", details, "code", 422);
+	sw_buf_release(&msg);
+	return st;
+}
+
 /* ---- validation context ------------------------------------------------- */
 
 static void vreport(sw_vctx *c, sw_diag_severity sev, bool key, bool in_msg, const char *fmt, va_list ap)

@@ -24,6 +24,26 @@ static void validate_doc(const char *file, sw_ydoc *doc, const sw_manifest_opts 
 	sw_vctx c = { .d = d, .file = file, .pos = doc->pos, .line = doc->line, .col = doc->col };
 
 	sw_fpath_reset(&c.path);
+	const char *kind = json_string_value(json_object_get(doc->root, "kind"));
+	const char *av = json_string_value(json_object_get(doc->root, "apiVersion"));
+	json_t *items = json_object_get(doc->root, "items");
+	if (kind && av && !strcmp(kind, "List") && !strcmp(av, "v1") && json_is_array(items)) {
+		/* `kubectl get -o yaml` output: each item is an object of its own */
+		size_t i;
+		json_t *o;
+		json_array_foreach(items, i, o) {
+			sw_fpath_reset(&c.path);
+			sw_fpath_push_key(&c.path, "items");
+			sw_fpath_push_index(&c.path, i);
+			if (!json_is_object(o)) {
+				sw_verr(&c, "must be an object");
+				continue;
+			}
+			sw_validate_object(&c, o);
+			json_array_append(out, o);
+		}
+		return;
+	}
 	if (!sw_app_is_app(file, doc->root)) {
 		sw_validate_object(&c, doc->root);
 		json_array_append(out, doc->root);

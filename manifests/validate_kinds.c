@@ -192,6 +192,22 @@ static void service_spec_check(sw_vctx *c, json_t *spec)
 	size_t i, j;
 	json_t *p, *q;
 
+	json_t *sel = json_object_get(spec, "selector");
+	if (json_is_object(sel)) {
+		const char *k;
+		json_t *v;
+		const char *why;
+		size_t old = sw_fpath_push_key(&c->path, "selector");
+		json_object_foreach(sel, k, v) {
+			size_t o2 = sw_fpath_push_key(&c->path, k);
+			if ((why = sw_check_label_key(k)))
+				sw_verr(c, "invalid key \"%s\": %s", k, why);
+			else if (json_is_string(v) && (why = sw_check_label_value(json_string_value(v))))
+				sw_verr(c, "invalid value \"%s\": %s", json_string_value(v), why);
+			sw_fpath_pop(&c->path, o2);
+		}
+		sw_fpath_pop(&c->path, old);
+	}
 	if (type && !strcmp(type, "ExternalName")) {
 		sw_vwarn_at(c, "type", "ExternalName services are not supported by slipway; ignored");
 		return;
@@ -409,6 +425,23 @@ static const sw_field namespace_fields[] = {
 	SERVER("status"), END,
 };
 
+/* Events and Endpoints are written by slipwayd itself; their bodies are
+ * checked loosely (top-level fields only). */
+#define ANY(n) { n, T_ANY, 0, NULL, NULL, NULL }
+static const sw_field event_fields[] = {
+	FR("apiVersion", T_STR), FR("kind", T_STR),
+	FLD("metadata", T_OBJ, F_REQ, &sw_schema_object_meta, NULL, NULL),
+	ANY("involvedObject"), F("reason", T_STR), F("message", T_STR), ANY("source"),
+	ANY("firstTimestamp"), ANY("lastTimestamp"), F("count", T_INT), F("type", T_STR),
+	ANY("eventTime"), ANY("series"), F("action", T_STR), ANY("related"),
+	F("reportingComponent", T_STR), F("reportingInstance", T_STR), END,
+};
+static const sw_field endpoints_fields[] = {
+	FR("apiVersion", T_STR), FR("kind", T_STR),
+	FLD("metadata", T_OBJ, F_REQ, &sw_schema_object_meta, NULL, NULL),
+	ANY("subsets"), END,
+};
+
 enum name_rule { NAME_SUBDOMAIN, NAME_LABEL, NAME_DNS1035 };
 
 static const struct kind_schema {
@@ -423,6 +456,8 @@ static const struct kind_schema {
 	{ "v1", "Secret", { "Secret", secret_fields, secret_check }, NAME_SUBDOMAIN },
 	{ "apps/v1", "Deployment", { "Deployment", deployment_fields, NULL }, NAME_SUBDOMAIN },
 	{ "apps/v1", "ReplicaSet", { "ReplicaSet", replicaset_fields, NULL }, NAME_SUBDOMAIN },
+	{ "v1", "Event", { "Event", event_fields, NULL }, NAME_SUBDOMAIN },
+	{ "v1", "Endpoints", { "Endpoints", endpoints_fields, NULL }, NAME_SUBDOMAIN },
 };
 
 void sw_validate_object(sw_vctx *c, json_t *obj)

@@ -634,6 +634,67 @@ static void test_admit(void **state)
 	sw_diags_release(&d);
 }
 
+static void test_status_and_lists(void **state)
+{
+	(void)state;
+	sw_diags d = SW_DIAGS_INIT;
+	int code;
+
+	/* a rejected API write: the Status body kubectl reads */
+	json_t *o = json_loads("{\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\", \"metadata\": {\"name\": \"web\"},"
+	                       " \"spec\": {\"replicas\": -1, \"template\": {\"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x\"}]}}}}",
+	                       0, NULL);
+	assert_int_equal(sw_manifest_admit(o, &d), SW_EINVALID);
+	json_t *st = sw_manifest_status(o, &d, &code);
+	assert_int_equal(code, 422);
+	assert_json_at(st, "reason", "\"Invalid\"");
+	assert_json_at(st, "code", "422");
+	assert_json_at(st, "message", "\"Deployment.apps \\\"web\\\" is invalid: [spec.replicas: must be greater than or "
+	                              "equal to 0, spec.selector: required value]\"");
+	assert_json_at(st, "details.causes[1]", "{\"reason\": \"FieldValueRequired\", \"message\": \"required value\","
+	                                        " \"field\": \"spec.selector\"}");
+	assert_json_at(st, "details.group", "\"apps\"");
+	json_decref(st);
+	json_decref(o);
+	sw_diags_release(&d);
+
+	o = json_loads("{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"}, \"dat\": {}}", 0, NULL);
+	assert_int_equal(sw_manifest_admit(o, &d), SW_EINVALID);
+	st = sw_manifest_status(o, &d, &code);
+	assert_int_equal(code, 400);
+	assert_json_at(st, "reason", "\"BadRequest\"");
+	assert_json_at(st, "message", "\"strict decoding error: unknown field \\\"dat\\\"\"");
+	json_decref(st);
+	json_decref(o);
+	sw_diags_release(&d);
+
+	/* what slipwayd writes itself: Events and Endpoints */
+	o = json_loads("{\"apiVersion\": \"v1\", \"kind\": \"Event\", \"metadata\": {\"name\": \"web.1\", \"namespace\": \"default\"},"
+	               " \"involvedObject\": {\"kind\": \"Pod\"}, \"reason\": \"Started\", \"message\": \"m\", \"count\": 1,"
+	               " \"type\": \"Normal\", \"firstTimestamp\": \"2026-11-28T00:11:06Z\", \"source\": {\"component\": \"kubelet\"}}", 0, NULL);
+	assert_int_equal(sw_manifest_admit(o, &d), 0);
+	json_decref(o);
+	o = json_loads("{\"apiVersion\": \"v1\", \"kind\": \"Endpoints\", \"metadata\": {\"name\": \"web\"}, \"subsets\": []}", 0, NULL);
+	assert_int_equal(sw_manifest_admit(o, &d), 0);
+	json_decref(o);
+	assert_int_equal(d.len, 0);
+
+	/* a v1 List (kubectl get -o yaml) is its items */
+	mismatches = 0;
+	json_t *objs = load_ok("apiVersion: v1\nkind: List\nmetadata: {resourceVersion: \"\"}\nitems:\n"
+	                       "- apiVersion: v1\n  kind: Namespace\n  metadata: {name: a}\n"
+	                       "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c, namespace: a}\n");
+	assert_int_equal(json_array_size(objs), 2);
+	json_decref(objs);
+	expect_error("apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata: {nam: a}\n",
+	             "t.yaml:6:14: error: unknown field \"items[0].metadata.nam\"");
+	expect_error("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 1}], selector: {app: \"a b\"}}\n",
+	             "t.yaml:4:44: error: spec.selector.app: invalid value \"a b\": a valid label must be an empty string or "
+	             "consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
+	assert_int_equal(mismatches, 0);
+	sw_diags_release(&d);
+}
+
 /* ---- slipway.yaml ----------------------------------------------------------- */
 
 static void test_app_expansion(void **state)
@@ -763,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_unsupported_warnings),
 		cmocka_unit_test(test_admit),
+		cmocka_unit_test(test_status_and_lists),
 		cmocka_unit_test(test_app_expansion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

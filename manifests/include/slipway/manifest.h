@@ -57,6 +57,14 @@ int sw_diags_to_error(const sw_diags *d, sw_error **err);
 /* [{"severity","file","line","col","field","message"}] for API responses. */
 json_t *sw_diags_to_json(const sw_diags *d);
 
+/*
+ * The Kubernetes Status body for a rejected API write of obj (which may be
+ * NULL or partial): 400 BadRequest "strict decoding error: unknown field
+ * ..." when d holds unknown fields, else 422 Invalid with details.causes
+ * [{reason, message, field}], as kubectl expects. *code gets the HTTP code.
+ */
+json_t *sw_manifest_status(const json_t *obj, const sw_diags *d, int *code);
+
 /* ---- loading: parse, expand slipway.yaml, validate, default ------------- */
 
 typedef struct sw_manifest_opts {
@@ -86,7 +94,8 @@ int sw_manifest_load_path_opts(const char *path, const sw_manifest_opts *opts,
                                json_t **objects, sw_diags *d, sw_error **err);
 
 /*
- * Validates and defaults ONE object in place (an API body). Server-set
+ * Validates and defaults ONE object in place (an API body): every kind of
+ * kinds.h (Event and Endpoints loosely). Server-set
  * fields (metadata.uid, resourceVersion, generation, creationTimestamp,
  * managedFields, status, ...) are accepted as they are. Diagnostics carry
  * field paths only. Returns 0, or SW_EINVALID when it added an error.
