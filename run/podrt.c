@@ -124,10 +124,51 @@ void podrt_drop(sw_podrt *rt, podrt_ctr *c)
 	ctr_free(c);
 }
 
+/* Changes are announced from an event of their own, never from inside a
+ * call of the API or while walking the containers: the callback may start,
+ * remove or free containers. */
+typedef struct announcement {
+	char *uid, *name;
+	sw_ctr_status st;
+} announcement;
+
+static void on_announce(evutil_socket_t fd, short what, void *arg)
+{
+	sw_podrt *rt = arg;
+	announcement *v = NULL;
+	size_t n = 0;
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < rt->nctrs; i++) {
+		podrt_ctr *c = rt->ctrs[i];
+		if (!c->announce)
+			continue;
+		c->announce = false;
+		v = sw_xreallocarray(v, n + 1, sizeof(*v));
+		v[n].uid = sw_xstrdup(c->uid);
+		v[n].name = sw_xstrdup(c->name);
+		v[n].st = c->s.st;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rt->fn)
+			rt->fn(rt->payload, v[i].uid, v[i].name, &v[i].st);
+		free(v[i].uid);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+void podrt_announce(sw_podrt *rt, podrt_ctr *c)
+{
+	c->announce = true;
+	event_active(rt->announce_ev, EV_TIMEOUT, 0);
+}
+
 static void announce(sw_podrt *rt, podrt_ctr *c)
 {
-	if (rt->fn)
-		rt->fn(rt->payload, c->uid, c->name, &c->s.st);
+	podrt_announce(rt, c);
 }
 
 /* The shim died (or never came) while state.json says it owns a live
@@ -446,6 +487,7 @@ int sw_podrt_open(sw_podrt **out, const char *state_dir, struct event_base *base
 	}
 	rt->sock_ev = event_new(base, rt->sock, EV_READ | EV_PERSIST, on_note, rt);
 	event_add(rt->sock_ev, NULL);
+	rt->announce_ev = event_new(base, -1, 0, on_announce, rt);
 	{
 		struct timeval tv = { 0, 500000 };
 		rt->tick = event_new(base, -1, EV_PERSIST, on_tick, rt);
@@ -479,6 +521,8 @@ void sw_podrt_free(sw_podrt *rt)
 		event_free(rt->sock_ev);
 	if (rt->tick)
 		event_free(rt->tick);
+	if (rt->announce_ev)
+		event_free(rt->announce_ev);
 	if (rt->sock >= 0)
 		close(rt->sock);
 	sw_image_store_free(rt->images);

@@ -243,8 +243,8 @@ static int start_exec(sw_podrt *rt, struct event_base *base, const char *pod_uid
 		return sw_error_set(err, SW_ENOTFOUND, "container %s of pod %s: not known", container, pod_uid);
 	if (!argv || !argv[0])
 		return sw_error_set(err, SW_EINVALID, "exec: no command");
-	if (podrt_refresh(c) && rt->fn)
-		rt->fn(rt->payload, c->uid, c->name, &c->s.st);
+	if (podrt_refresh(c))
+		podrt_announce(rt, c);
 	if (c->s.st.phase != SW_CTR_RUNNING)
 		return sw_error_set(err, SW_ECONFLICT, "container %s of pod %s is not running", container, pod_uid);
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 || pipe2(inp, O_CLOEXEC) < 0) {

@@ -26,6 +26,7 @@ typedef struct podrt_ctr {
 	struct event *ev;
 	bool spawning;       /* its shim is being started (no pid yet) */
 	int kill_pending;    /* a signal asked for while spawning */
+	bool announce;       /* a change the callback has not been told yet */
 } podrt_ctr;
 
 struct sw_podrt {
@@ -36,6 +37,7 @@ struct sw_podrt {
 	int sock;
 	struct event *sock_ev;
 	struct event *tick;      /* re-reads CREATING containers */
+	struct event *announce_ev;
 	podrt_ctr **ctrs;
 	size_t nctrs, cap;
 	sw_podrt_change_fn fn;
@@ -51,6 +53,8 @@ podrt_ctr *podrt_find(sw_podrt *rt, const char *uid, const char *name);
 podrt_ctr *podrt_add(sw_podrt *rt, const char *uid, const char *name);
 void podrt_drop(sw_podrt *rt, podrt_ctr *c);
 char *podrt_ctr_dir(const sw_podrt *rt, const char *uid, const char *name);
+/* Tells the change callback about c soon (from its own event). */
+void podrt_announce(sw_podrt *rt, podrt_ctr *c);
 /* Re-reads state.json; true when the phase or instance changed. */
 bool podrt_refresh(podrt_ctr *c);
 /* Watches the shim named in c->s (pid + start time); false when it is gone. */
