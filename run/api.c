@@ -230,7 +230,7 @@ static void stream_closecb(struct evhttp_connection *c, void *arg)
 {
 	(void)c;
 	api_stream *s = arg;
-	sw_debug("api: stream client left");
+	sw_debug("api: stream client left (connection closed)");
 	stream_destroy(s, true);
 }
 
@@ -264,7 +264,7 @@ static void stream_probe(evutil_socket_t fd, short what, void *arg)
 		gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 	}
 	if (gone) {
-		sw_debug("api: stream client left");
+		sw_debug("api: stream client left (probe, fd %d)", (int)sock);
 		api_stream_close(s);
 	}
 }

@@ -34,7 +34,11 @@ static void method_not_allowed(api_req *r)
 int api_list_filter_parse(api_req *r, api_filter *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->ns = route_ns(r);
+	/* a copy: watches keep the filter after the request's callback */
+	if (route_ns(r)) {
+		snprintf(f->ns_buf, sizeof(f->ns_buf), "%s", route_ns(r));
+		f->ns = f->ns_buf;
+	}
 	cleanup_error sw_error *err = NULL;
 	const char *ls = api_query(r, "labelSelector");
 	if (sw_selector_parse(&f->labels, ls, &err) < 0) {
@@ -74,11 +78,12 @@ int api_list_filter_parse(api_req *r, api_filter *f)
 			snprintf(f->name, sizeof(f->name), "%s", val);
 			f->has_name = true;
 		} else if (strcmp(term, "metadata.namespace") == 0) {
-			snprintf(f->ns_buf, sizeof(f->ns_buf), "%s", val);
-			if (!f->ns || strcmp(f->ns, val) == 0)
+			if (!f->ns) {
+				snprintf(f->ns_buf, sizeof(f->ns_buf), "%s", val);
 				f->ns = f->ns_buf;
-			else
+			} else if (strcmp(f->ns, val) != 0) {
 				f->none = true; /* two namespaces: nothing matches */
+			}
 		} else {
 			api_reply_fail(r, 400, "BadRequest", NULL, NULL,
 			               "field label not supported: %s", term);
