@@ -119,7 +119,9 @@ int sw_podrt_status(sw_podrt *rt, const char *pod_uid, const char *container, sw
  * handler for a signal other than SIGKILL does not die from it. */
 int sw_podrt_kill(sw_podrt *rt, const char *pod_uid, const char *container, int sig, sw_error **err);
 /* Called on the event loop whenever a container changes phase (started,
- * exited), and once per container for a scan. */
+ * exited; CREATING -> EXITED when it never ran), from an event of its own:
+ * never from inside a call of this API, so the callback may start, kill or
+ * remove containers. A scan reports through its own callback instead. */
 typedef void (*sw_podrt_change_fn)(void *payload, const char *pod_uid, const char *container,
                                    const sw_ctr_status *st);
 void sw_podrt_on_change(sw_podrt *rt, sw_podrt_change_fn fn, void *payload);
