@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -227,11 +228,20 @@ static char *pod_file(const sw_agent *a, const char *uid, const char *file)
 
 static void write_pod_json(sw_apod *p, const char *file, const json_t *j)
 {
+	/* write and rename, no fsync: after a crash the stored status has
+	 * the same facts (slipwayPorts), and 100 pods must not wait for 200
+	 * disk flushes */
 	cleanup_free char *path = pod_file(p->a, p->uid, file);
+	cleanup_free char *tmp = sw_xasprintf("%s.tmp", path);
 	cleanup_free char *text = json_dumps(j, JSON_COMPACT);
-	cleanup_error sw_error *err = NULL;
-	if (text && sw_write_file_atomic(path, text, strlen(text), 0600, &err) < 0)
-		sw_log_error(err, "node agent: pod %s", p->uid);
+	if (!text)
+		return;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || sw_write_all(fd, text, strlen(text)) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		sw_log(SW_LOG_WARN, "node agent: writing %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	}
 }
 
 static json_t *read_pod_json(const sw_agent *a, const char *uid, const char *file)
@@ -337,6 +347,15 @@ static int pod_set(sw_apod *p, json_t *pod, sw_error **err)
 			unsigned rc = (unsigned)sw_obj_int(stc, "restartCount", 0);
 			if (c->st.phase == SW_CTR_NONE)
 				c->next_instance = rc;
+			/* a running instance the status showed ready stays ready
+			 * across a daemon restart (its probes go on from there),
+			 * so endpoints do not flap while the control plane restarts */
+			if (c->st.phase == SW_CTR_RUNNING && rc == c->st.instance && sw_obj_path(stc, "state.running")) {
+				if (sw_obj_bool(stc, "ready", false))
+					c->was_ready = c->st.instance + 1;
+				if (sw_obj_bool(stc, "started", false))
+					c->was_started = c->st.instance + 1;
+			}
 			json_t *last = json_object_get(stc, "lastState");
 			if (json_object_get(last, "terminated") && rc == c->st.instance && !c->prev_term)
 				c->prev_term = json_incref(last);
@@ -638,6 +657,11 @@ static void probes_ensure(sw_apod *p, sw_actr *c)
 	c->probes_on = true;
 	c->probes_instance = c->st.instance;
 	c->startup_done = c->probe_spec[SW_PROBE_STARTUP] == NULL;
+	if (c->was_started == c->st.instance + 1)
+		c->startup_done = true;
+	if (c->was_ready == c->st.instance + 1)
+		c->probes[SW_PROBE_READINESS].result = SW_PROBE_SUCCESS;
+	c->was_ready = c->was_started = 0;
 	if (!c->startup_done) {
 		probe_activate(p, c, SW_PROBE_STARTUP, now);
 	} else {

@@ -294,6 +294,8 @@ typedef struct sw_actr {
 	bool probes_on;
 	unsigned probes_instance;
 	bool startup_done;
+	unsigned was_ready;        /* instance + 1 the stored status showed ready (re-adoption) */
+	unsigned was_started;      /* instance + 1 the stored status showed started */
 	/* stopping */
 	enum sw_stop_why stopping;
 	int64_t kill_at_ms;

@@ -277,6 +277,20 @@ static char *exec_out(const char *pod, const char *const *argv, int *code)
 	return out;
 }
 
+static bool live_went_unready;
+
+static void watch_unready(void *ctx, sw_watch_type type, const sw_kind *k, const json_t *obj,
+                          uint64_t revision)
+{
+	(void)ctx;
+	(void)type;
+	(void)k;
+	(void)revision;
+	const char *ready = condition(obj, "Ready");
+	if (!strcmp(sw_obj_name(obj), "live") && ready && strcmp(ready, "True"))
+		live_went_unready = true;
+}
+
 static void start_agent(void)
 {
 	sw_error *err = NULL;
@@ -473,17 +487,21 @@ int main(int argc, char **argv)
 		fail("host port %d still in use", port);
 	free(uid);
 
-	step("agent restart with the container running: re-adopted, no duplicate");
+	step("agent restart with the container running: re-adopted, no duplicate, stays Ready");
 	int live_port = host_port("live");
 	int live_pid = sw_port_listener_pid(live_port);
 	sw_agent_free(agent);
 	agent = NULL;
+	int wid = sw_store_watch(store, K_POD, watch_unready, NULL);
 	start_agent();
 	pump(3000);
 	if (sw_port_listener_pid(live_port) != live_pid)
 		fail("live's server changed after the agent restart (pid %d -> %d)", live_pid,
 		     sw_port_listener_pid(live_port));
 	wait_until("live Ready after the agent restart", 30, ready_with_restarts, "live", (void *)(intptr_t)1);
+	sw_store_unwatch(store, wid);
+	if (live_went_unready)
+		fail("live went unready while the agent restarted");
 
 	step("an exit while the agent is down is recorded");
 	sw_agent_free(agent);
