@@ -526,3 +526,82 @@ int sw_manifest_admit(json_t *obj, sw_diags *d)
 	sw_validate_object(&c, obj);
 	return c.errors ? SW_EINVALID : 0;
 }
+
+static void immutable(sw_vctx *c, const char *path, const char *why)
+{
+	size_t old = c->path.len;
+	/* path is dotted and simple ("spec.selector") */
+	char tmp[128];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	char *save = NULL;
+	for (char *part = strtok_r(tmp, ".", &save); part; part = strtok_r(NULL, ".", &save))
+		sw_fpath_push_key(&c->path, part);
+	sw_verr(c, "%s", why);
+	sw_fpath_pop(&c->path, old);
+}
+
+static bool same(const json_t *a, const json_t *b)
+{
+	if (!a || !b)
+		return a == b;
+	return json_equal(a, b);
+}
+
+int sw_manifest_admit_update(json_t *obj, const json_t *old, sw_diags *d)
+{
+	sw_vctx c = { .d = d, .admit = true };
+	const char *kind;
+
+	sw_fpath_reset(&c.path);
+	if (sw_manifest_admit(obj, d) < 0)
+		return SW_EINVALID;
+	kind = json_string_value(json_object_get(obj, "kind"));
+	if (!kind || !json_is_object(old))
+		return 0;
+	if (!same(json_object_get(old, "kind"), json_object_get(obj, "kind"))) {
+		immutable(&c, "kind", "field is immutable");
+		return SW_EINVALID;
+	}
+	if (!strcmp(kind, "Deployment") || !strcmp(kind, "ReplicaSet")) {
+		if (!same(sw_obj_path(obj, "spec.selector"), sw_obj_path(old, "spec.selector")))
+			immutable(&c, "spec.selector", "field is immutable");
+	} else if (!strcmp(kind, "Pod")) {
+		/* everything but images (and two scheduling fields) is fixed */
+		json_t *was = json_deep_copy(json_object_get(old, "spec"));
+		json_t *now = json_object_get(obj, "spec");
+		json_t *wc = json_object_get(was, "containers"), *nc = json_object_get(now, "containers");
+		if (json_is_array(wc) && json_is_array(nc) && json_array_size(wc) == json_array_size(nc)) {
+			for (size_t i = 0; i < json_array_size(wc); i++) {
+				json_t *img = json_object_get(json_array_get(nc, i), "image");
+				if (img && json_is_object(json_array_get(wc, i)))
+					json_object_set(json_array_get(wc, i), "image", img);
+			}
+		}
+		static const char *const mutable[] = { "activeDeadlineSeconds", "tolerations", "nodeName", NULL };
+		for (const char *const *m = mutable; *m; m++) {
+			json_t *v = json_object_get(now, *m);
+			if (!json_is_object(was))
+				break;
+			if (v)
+				json_object_set(was, *m, v);
+			else
+				json_object_del(was, *m);
+		}
+		if (!same(was, now))
+			immutable(&c, "spec", "pod updates may not change fields other than `spec.containers[*].image`, "
+			          "`spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)");
+		json_decref(was);
+	} else if (!strcmp(kind, "ConfigMap") || !strcmp(kind, "Secret")) {
+		if (json_is_true(json_object_get(old, "immutable"))) {
+			if (!json_is_true(json_object_get(obj, "immutable")))
+				immutable(&c, "immutable", "field is immutable when `immutable` is set");
+			if (!same(json_object_get(obj, "data"), json_object_get(old, "data")))
+				immutable(&c, "data", "field is immutable when `immutable` is set");
+			if (!same(json_object_get(obj, "binaryData"), json_object_get(old, "binaryData")))
+				immutable(&c, "binaryData", "field is immutable when `immutable` is set");
+		}
+		if (!strcmp(kind, "Secret") && !same(json_object_get(obj, "type"), json_object_get(old, "type")))
+			immutable(&c, "type", "field is immutable");
+	}
+	return c.errors ? SW_EINVALID : 0;
+}

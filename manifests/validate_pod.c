@@ -10,6 +10,7 @@
 
 #include "slipway/cleanup.h"
 #include "slipway/mem.h"
+#include "slipway/object.h"
 #include "validate_int.h"
 
 #define FLD(n, t, fl, sub, def, vals) { n, t, fl, sub, def, vals }
@@ -267,12 +268,34 @@ static const char *default_pull_policy(const char *image)
 	return "IfNotPresent";
 }
 
+static bool has_port_named(json_t *ctr, const char *name)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(ctr, "ports"), i, p) {
+		const char *n = json_string_value(json_object_get(p, "name"));
+		if (n && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
 static void probe_rules(sw_vctx *c, json_t *ctr, const char *which)
 {
 	json_t *p = json_object_get(ctr, which);
 	if (!json_is_object(p))
 		return;
 	size_t old = sw_fpath_push_key(&c->path, which);
+	/* Kubernetes only finds out when the probe runs; say it now */
+	static const char *const handlers[] = { "httpGet", "tcpSocket", NULL };
+	for (const char *const *h = handlers; *h; h++) {
+		const char *pn = json_string_value(sw_obj_path(json_object_get(p, *h), "port"));
+		if (pn && !sw_check_port_name(pn) && !has_port_named(ctr, pn)) {
+			size_t o2 = sw_fpath_push_key(&c->path, *h);
+			sw_vwarn_at(c, "port", "the container has no port named \"%s\"; the probe will fail", pn);
+			sw_fpath_pop(&c->path, o2);
+		}
+	}
 	json_t *st = json_object_get(p, "successThreshold");
 	if (strcmp(which, "readinessProbe") && json_is_integer(st) && json_integer_value(st) != 1)
 		sw_verr_at(c, "successThreshold", "must be 1");

@@ -695,6 +695,78 @@ static void test_status_and_lists(void **state)
 	sw_diags_release(&d);
 }
 
+static json_t *admitted(const char *json)
+{
+	sw_diags d = SW_DIAGS_INIT;
+	json_t *o = json_loads(json, 0, NULL);
+	assert_non_null(o);
+	assert_int_equal(sw_manifest_admit(o, &d), 0);
+	sw_diags_release(&d);
+	return o;
+}
+
+static void expect_update(json_t *obj, const json_t *old, const char *want)
+{
+	sw_diags d = SW_DIAGS_INIT;
+	int rc = sw_manifest_admit_update(obj, old, &d);
+	if (!want) {
+		if (rc != 0)
+			sw_diags_print(&d, stderr);
+		assert_int_equal(rc, 0);
+	} else {
+		assert_int_equal(rc, SW_EINVALID);
+		char *line = sw_diag_format(&d.items[0]);
+		assert_string_equal(line, want);
+		free(line);
+	}
+	sw_diags_release(&d);
+	json_decref(obj);
+}
+
+static void test_admit_update(void **state)
+{
+	(void)state;
+	const char *dep = "{\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\", \"metadata\": {\"name\": \"web\"},"
+	                  " \"spec\": {\"selector\": {\"matchLabels\": {\"app\": \"web\"}},"
+	                  " \"template\": {\"metadata\": {\"labels\": {\"app\": \"web\", \"v\": \"1\"}},"
+	                  " \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x:1\"}]}}}}";
+	json_t *old = admitted(dep);
+	json_t *n = json_deep_copy(old);
+	json_object_set_new(sw_obj_path(n, "spec"), "replicas", json_integer(5));
+	expect_update(n, old, NULL);
+	n = json_deep_copy(old);
+	json_object_set_new(sw_obj_path(n, "spec.selector.matchLabels"), "v", json_string("1"));
+	expect_update(n, old, "error: spec.selector: field is immutable");
+	json_decref(old);
+
+	old = admitted("{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"},"
+	               " \"spec\": {\"containers\": [{\"name\": \"a\", \"image\": \"x:1\"}]}}");
+	n = json_deep_copy(old);
+	json_object_set_new(json_array_get(sw_obj_path(n, "spec.containers"), 0), "image", json_string("x:2"));
+	json_object_set_new(sw_obj_path(n, "spec"), "nodeName", json_string("local"));
+	expect_update(n, old, NULL);
+	n = json_deep_copy(old);
+	json_object_set_new(sw_obj_path(n, "spec"), "restartPolicy", json_string("Never"));
+	expect_update(n, old, "error: spec: pod updates may not change fields other than `spec.containers[*].image`, "
+	                      "`spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)");
+	json_decref(old);
+
+	old = admitted("{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"c\"},"
+	               " \"data\": {\"a\": \"1\"}, \"immutable\": true}");
+	n = json_deep_copy(old);
+	json_object_set_new(sw_obj_path(n, "data"), "a", json_string("2"));
+	expect_update(n, old, "error: data: field is immutable when `immutable` is set");
+	n = json_deep_copy(old);
+	json_object_set_new(sw_obj_path(n, "metadata"), "labels", json_pack("{s:s}", "x", "y"));
+	expect_update(n, old, NULL);
+	json_decref(old);
+
+	/* a named probe port the container lacks is worth a warning */
+	expect_warning(POD_HEAD "  - name: a\n    image: x:1\n    readinessProbe: {httpGet: {port: http}}\n",
+	               "t.yaml:8:32: warning: spec.containers[0].readinessProbe.httpGet.port: the container has no "
+	               "port named \"http\"; the probe will fail");
+}
+
 /* ---- slipway.yaml ----------------------------------------------------------- */
 
 static void test_app_expansion(void **state)
@@ -825,6 +897,7 @@ int main(void)
 		cmocka_unit_test(test_unsupported_warnings),
 		cmocka_unit_test(test_admit),
 		cmocka_unit_test(test_status_and_lists),
+		cmocka_unit_test(test_admit_update),
 		cmocka_unit_test(test_app_expansion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

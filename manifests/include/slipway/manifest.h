@@ -58,6 +58,15 @@ int sw_diags_to_error(const sw_diags *d, sw_error **err);
 json_t *sw_diags_to_json(const sw_diags *d);
 
 /*
+ * An update (PUT/PATCH result) of old to obj: sw_manifest_admit plus the
+ * rules that need the stored object, as the API server has them: apps/v1
+ * selectors are immutable; a Pod's spec may change only in its containers'
+ * images (and activeDeadlineSeconds, tolerations); an immutable ConfigMap
+ * or Secret keeps its data, and stays immutable. Returns 0 or SW_EINVALID.
+ */
+int sw_manifest_admit_update(json_t *obj, const json_t *old, sw_diags *d);
+
+/*
  * The Kubernetes Status body for a rejected API write of obj (which may be
  * NULL or partial): 400 BadRequest "strict decoding error: unknown field
  * ..." when d holds unknown fields, else 422 Invalid with details.causes
