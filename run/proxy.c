@@ -150,8 +150,9 @@ static int apply(sw_proxy *px, struct sw_proxy_config *cfg, sw_error **err)
 				}
 				for (l = px->listeners; l; l = l->next)
 					l->keep = false;
+				sw_error_wrap(err, "service %s", cfg->services[i].name);
 				px_conf_unref(conf);
-				return sw_error_wrap(err, "service %s", cfg->services[i].name);
+				return SW_EINVALID;
 			}
 			l->keep = true;
 			l->next = fresh;

@@ -287,6 +287,8 @@ void px_pool_prune(sw_proxy *px);
 void px_l7_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa, int salen);
 void px_l4_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa, int salen);
 void px_upstream_free(struct px_upstream *u);
+/* TCP_NODELAY: responses leave as soon as they are written. */
+void px_nodelay(evutil_socket_t fd);
 /* Closes idle client connections (draining). */
 void px_l7_drain(sw_proxy *px);
 /* Frees every connection (at exit). */

@@ -131,6 +131,7 @@ static void connect_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		t->connected = true;
 		px_endpoint_ok(t->ep);
+		px_nodelay(bufferevent_getfd(bev));
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		for (int i = 0; i < 2; i++) {
 			bufferevent_setcb(t->side[i], pump_read, pump_write, pump_event, t);
@@ -202,6 +203,7 @@ void px_l4_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa
 				      : (void *)&((struct sockaddr_in *)sa)->sin_addr,
 			      t->ip, sizeof(t->ip)))
 		snprintf(t->ip, sizeof(t->ip), "unknown");
+	px_nodelay(fd);
 	t->side[0] = bufferevent_socket_new(t->px->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	t->px->n_sessions++;
 	t->next = t->px->l4s;

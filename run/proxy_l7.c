@@ -9,6 +9,8 @@
  * failures and on resets before any response byte, and the timeouts.
  */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -69,6 +71,14 @@ static void client_free(struct px_client *c);
 static void exchange_send(struct px_exchange *x);
 
 /* ---- upstream connections ---------------------------------------------- */
+
+void px_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
 
 void px_upstream_free(struct px_upstream *u)
 {
@@ -493,6 +503,7 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_CONNECTED) {
 		u->connected = true;
+		px_nodelay(bufferevent_getfd(bev));
 		up_send(u);
 		return;
 	}
@@ -745,6 +756,7 @@ void px_l7_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa
 	c->conn_stats = l->svc->sh->stats;
 	c->conn_stats->refs++;
 	c->conn_stats->active++;
+	px_nodelay(fd);
 	c->bev = bufferevent_socket_new(px->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->timer = evtimer_new(px->base, client_timer_cb, c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);

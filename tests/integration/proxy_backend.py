@@ -35,6 +35,9 @@ def main():
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # one write per response, no Nagle: headers and body leave together
+        wbufsize = 65536
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass

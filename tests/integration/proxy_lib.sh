@@ -27,7 +27,7 @@ trap 'exit 1' INT TERM
 
 fail() {
 	echo "FAIL: $*" >&2
-	[ -f "$T/proxy.log" ] && tail -n 20 "$T/proxy.log" >&2
+	[ -f "$T/proxy.log" ] && grep -v "^    #[1-9][0-9]" "$T/proxy.log" | grep -B2 -A14 -m1 "ERROR: AddressSanitizer\|runtime error" >&2; [ -f "$T/proxy.log" ] && tail -n 5 "$T/proxy.log" >&2
 	exit 1
 }
 ok() { echo "ok: $*"; }
