@@ -501,11 +501,6 @@ void api_handle_pod_exec(api_req *r)
 		               "the server does not allow this method on the requested resource");
 		return;
 	}
-	if (!r->api->exec && !r->api->exec_async) {
-		api_reply_fail(r, 503, "ServiceUnavailable", NULL, NULL,
-		               "exec is not available: no node agent");
-		return;
-	}
 	/* command=a&command=b: every value in order */
 	size_t n = 0;
 	struct evkeyval *kv;
@@ -522,6 +517,11 @@ void api_handle_pod_exec(api_req *r)
 	TAILQ_FOREACH(kv, r->query, next)
 		if (strcmp(kv->key, "command") == 0)
 			argv[n++] = kv->value;
+	if (!r->api->exec && !r->api->exec_async) {
+		api_reply_fail(r, 503, "ServiceUnavailable", NULL, NULL,
+		               "exec is not available: no node agent");
+		return;
+	}
 	cleanup_json json_t *pod = NULL;
 	if (get_pod(r, &pod) < 0)
 		return;

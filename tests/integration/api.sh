@@ -126,18 +126,27 @@ expect 409 POST /apis/apps/v1/namespaces/default/deployments "$dep"
 expect 200 GET /apis/apps/v1/namespaces/default/deployments/web
 [ "$(field .kind)" = Deployment ] || fail "get kind"
 
-upd=$(echo "$dep" | jq -c ".metadata.resourceVersion=\"$rv\" | .spec.replicas=2")
-expect 200 PUT /apis/apps/v1/namespaces/default/deployments/web "$upd"
-[ "$(field .spec.replicas)" = 2 ] || fail "PUT did not change replicas"
+# updates and conflicts on a ConfigMap: no controller writes to it between
+# the requests (the daemon runs its controllers and node agent)
+cm='{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"conf"},"data":{"a":"1"}}'
+expect 201 POST /api/v1/namespaces/default/configmaps "$cm"
+rv=$(field .metadata.resourceVersion)
+upd=$(echo "$cm" | jq -c ".metadata.resourceVersion=\"$rv\" | .data.a=\"2\"")
+expect 200 PUT /api/v1/namespaces/default/configmaps/conf "$upd"
+[ "$(field .data.a)" = 2 ] || fail "PUT did not change data"
 [ "$(field .metadata.generation)" = 2 ] || fail "generation $(field .metadata.generation)"
+[ "$(field .metadata.resourceVersion)" != "$rv" ] || fail "resourceVersion did not move"
 # the same resourceVersion again is stale now
-expect 409 PUT /apis/apps/v1/namespaces/default/deployments/web "$upd"
+expect 409 PUT /api/v1/namespaces/default/configmaps/conf "$upd"
 [ "$(field .reason)" = Conflict ] || fail "Conflict reason"
-[ "$(field .details.name)" = web ] || fail "Conflict details"
-expect 404 PUT /apis/apps/v1/namespaces/default/deployments/nope \
-	"$(echo "$dep" | jq -c '.metadata.name="nope"')"
-expect 400 PUT /apis/apps/v1/namespaces/default/deployments/web \
-	"$(echo "$dep" | jq -c '.metadata.name="other"')"
+[ "$(field .details.name)" = conf ] || fail "Conflict details"
+# without a resourceVersion the write is unconditional
+expect 200 PUT /api/v1/namespaces/default/configmaps/conf "$(echo "$cm" | jq -c '.data.a="3"')"
+expect 404 PUT /api/v1/namespaces/default/configmaps/nope \
+	"$(echo "$cm" | jq -c '.metadata.name="nope"')"
+expect 400 PUT /api/v1/namespaces/default/configmaps/conf \
+	"$(echo "$cm" | jq -c '.metadata.name="other"')"
+expect 200 DELETE /api/v1/namespaces/default/configmaps/conf
 
 # ---- patches
 expect 200 PATCH /apis/apps/v1/namespaces/default/deployments/web '{"spec":{"replicas":4}}' \
@@ -168,11 +177,13 @@ expect 422 PATCH /apis/apps/v1/namespaces/default/deployments/web/scale '{"spec"
 	application/merge-patch+json
 expect 200 GET /apis/apps/v1/namespaces/default/deployments/web
 [ "$(field .spec.replicas)" = 5 ] || fail "scale did not reach spec.replicas"
+# (the deployment controller rewrites status soon after: check the answer)
 expect 200 PATCH /apis/apps/v1/namespaces/default/deployments/web/status \
 	'{"status":{"replicas":5,"readyReplicas":2},"spec":{"replicas":9}}' application/merge-patch+json
-expect 200 GET /apis/apps/v1/namespaces/default/deployments/web
 [ "$(field .status.readyReplicas)" = 2 ] || fail "status patch"
 [ "$(field .spec.replicas)" = 5 ] || fail "a status write changed spec"
+expect 200 GET /apis/apps/v1/namespaces/default/deployments/web/status
+[ "$(field .kind)" = Deployment ] || fail "GET status"
 
 # ---- bad bodies
 expect 400 POST /api/v1/namespaces/default/configmaps '{"apiVersion": "v1", "kind":'
@@ -198,18 +209,19 @@ done
 expect 200 GET /api/v1/namespaces/default/configmaps
 [ "$(field .kind)" = ConfigMapList ] || fail "list kind"
 [ -n "$(field .metadata.resourceVersion)" ] || fail "list resourceVersion"
-[ "$(field '.items | length')" = 3 ] || fail "3 configmaps"
+[ "$(field '[.items[].metadata.name | select(startswith("cm-"))] | length')" = 3 ] ||
+	fail "3 configmaps: $(field '[.items[].metadata.name]')"
 expect 200 GET '/api/v1/configmaps?labelSelector=tier%20in%20(a,c)'
 [ "$(field '[.items[].metadata.name] | join(",")')" = cm-a,cm-c ] || fail "label selector"
 expect 200 GET '/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dcm-b'
 [ "$(field '[.items[].metadata.name] | join(",")')" = cm-b ] || fail "field selector"
 expect 400 GET '/api/v1/namespaces/default/configmaps?fieldSelector=spec.x%3Dy'
 expect 400 GET '/api/v1/namespaces/default/configmaps?labelSelector=a%3D%3D%3D'
-expect 200 GET '/api/v1/namespaces/default/configmaps?limit=2'
+expect 200 GET '/api/v1/namespaces/default/configmaps?limit=2&labelSelector=tier'
 [ "$(field '.items | length')" = 2 ] || fail "limit"
 cont=$(field .metadata.continue)
 [ -n "$cont" ] && [ "$cont" != null ] || fail "no continue token"
-expect 200 GET "/api/v1/namespaces/default/configmaps?limit=2&continue=$cont"
+expect 200 GET "/api/v1/namespaces/default/configmaps?limit=2&labelSelector=tier&continue=$cont"
 [ "$(field '[.items[].metadata.name] | join(",")')" = cm-c ] || fail "second page"
 
 # ---- watch
@@ -257,13 +269,15 @@ types1=$(jq -r '.type + " " + .object.metadata.name' "$tmp/watch1" | tr '\n' ','
 [ "$types1" = "ADDED w,MODIFIED w,DELETED w," ] || fail "watch1 (label selector): $types1"
 # a watch without resourceVersion starts with the current objects
 timeout 10 curl -s -N --unix-socket "$sock" \
-	'http://localhost/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1' >"$tmp/watch3"
+	'http://localhost/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1&labelSelector=tier' \
+	>"$tmp/watch3"
 [ "$(jq -r .type "$tmp/watch3" | sort -u)" = ADDED ] || fail "watch3: $(cat "$tmp/watch3")"
 [ "$(wc -l <"$tmp/watch3")" = 2 ] || fail "watch3 has $(wc -l <"$tmp/watch3") events"
 # replay from a resourceVersion, ended by timeoutSeconds
 timeout 10 curl -s -N --unix-socket "$sock" \
 	"http://localhost/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$listrv&timeoutSeconds=1" \
 	>"$tmp/watch4"
+# (only configmaps of this test changed since: the deployment's objects are others)
 [ "$(wc -l <"$tmp/watch4")" = 4 ] || fail "replay: $(cat "$tmp/watch4")"
 # a client that leaves is cleaned up: ending watch1 frees its stream
 kill "$w1"
@@ -321,7 +335,7 @@ while [ "$(wc -l <"$tmp/follow")" -lt 4 ]; do
 	[ $i -lt 200 ] || fail "follow did not see a new line: $(cat "$tmp/follow")"
 	sleep 0.05
 done
-# the pod goes (no agent: removed at once), so the follow ends
+# the pod goes (the node agent, which took it, removes it), so the follow ends
 expect 200 DELETE /api/v1/namespaces/default/pods/p
 i=0
 while kill -0 "$fpid" 2>/dev/null; do
@@ -330,11 +344,17 @@ while kill -0 "$fpid" 2>/dev/null; do
 	sleep 0.05
 done
 
-# ---- exec and metrics without a node agent
+# ---- exec: a container that does not run is a 400 (503 without an agent)
 expect 201 POST /api/v1/namespaces/default/pods \
 	'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"containers":[{"name":"app","image":"x"}]}}'
-expect 503 POST '/api/v1/namespaces/default/pods/q/exec?command=true' ''
-expect 503 GET /apis/metrics.k8s.io/v1beta1/namespaces/default/pods
+code=$(req POST '/api/v1/namespaces/default/pods/q/exec?command=true' '')
+[ "$code" = 400 ] || [ "$code" = 503 ] || fail "exec in a pod that does not run: $code"
+expect 400 POST '/api/v1/namespaces/default/pods/q/exec' ''
+code=$(curl -s --unix-socket "$sock" -X POST -H 'Upgrade: SPDY/3.1' -o "$tmp/body" -w '%{http_code}' \
+	'http://localhost/api/v1/namespaces/default/pods/q/exec?command=sh')
+[ "$code" = 400 ] || fail "exec upgrade: $code"
+code=$(req GET /apis/metrics.k8s.io/v1beta1/namespaces/default/pods)
+[ "$code" = 200 ] || [ "$code" = 503 ] || fail "metrics: $code"
 
 # ---- TCP with bearer tokens
 code=$(curl -s -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$port/api/v1/namespaces")
