@@ -69,25 +69,23 @@ static void validate_doc(const char *file, sw_ydoc *doc, const sw_manifest_opts 
 /* The same kind, namespace and name twice would make an apply ambiguous. */
 static void check_duplicates(json_t *objects, size_t from, const char *file, sw_diags *d)
 {
-	for (size_t i = from; i < json_array_size(objects); i++) {
-		json_t *a = json_array_get(objects, i);
-		const char *ak = json_string_value(json_object_get(a, "kind"));
-		const char *an = json_string_value(json_object_get(json_object_get(a, "metadata"), "name"));
-		const char *ans = json_string_value(json_object_get(json_object_get(a, "metadata"), "namespace"));
-		if (!ak || !an)
+	json_t *seen = json_object();
+	size_t i;
+	json_t *o;
+
+	json_array_foreach(objects, i, o) {
+		const char *kind = json_string_value(json_object_get(o, "kind"));
+		const char *name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+		const char *ns = json_string_value(json_object_get(json_object_get(o, "metadata"), "namespace"));
+		if (!kind || !name)
 			continue;
-		for (size_t j = 0; j < i; j++) {
-			json_t *b = json_array_get(objects, j);
-			const char *bk = json_string_value(json_object_get(b, "kind"));
-			const char *bn = json_string_value(json_object_get(json_object_get(b, "metadata"), "name"));
-			const char *bns = json_string_value(json_object_get(json_object_get(b, "metadata"), "namespace"));
-			if (bk && bn && !strcmp(ak, bk) && !strcmp(an, bn) &&
-			    !strcmp(ans ? ans : "", bns ? bns : "")) {
-				sw_diags_add(d, SW_DIAG_ERROR, file, 0, 0, NULL, "%s \"%s\" is defined more than once", ak, an);
-				break;
-			}
-		}
+		char *key = sw_xasprintf("%s/%s/%s", kind, ns ? ns : "", name);
+		if (json_object_get(seen, key) && i >= from)
+			sw_diags_add(d, SW_DIAG_ERROR, file, 0, 0, NULL, "%s \"%s\" is defined more than once", kind, name);
+		json_object_set_new(seen, key, json_true());
+		free(key);
 	}
+	json_decref(seen);
 }
 
 static int load_buf_into(const char *name, const char *data, size_t len, const sw_manifest_opts *opts,

@@ -675,7 +675,7 @@ int sw_yaml_load_docs(const char *file, const char *data, size_t len, sw_ydoc **
 	yl y = { .file = file, .d = d };
 	yaml_event_t ev;
 	sw_ydoc *docs = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	bool done = false;
 
 	*out = NULL;
@@ -731,7 +731,10 @@ int sw_yaml_load_docs(const char *file, const char *data, size_t len, sw_ydoc **
 				break;
 			}
 			(void)start;
-			docs = sw_xreallocarray(docs, n + 1, sizeof(*docs));
+			if (n == cap) {
+				cap = cap ? 2 * cap : 8;
+				docs = sw_xreallocarray(docs, cap, sizeof(*docs));
+			}
 			docs[n++] = (sw_ydoc){ root, y.pos, (int)rootmark.line + 1, (int)rootmark.column + 1 };
 			y.pos = NULL;
 			break;
