@@ -346,9 +346,14 @@ static void pod_row(json_t *row, const json_t *o, const sw_print_opts *opt)
 		size_t i;
 		add(row, sw_obj_str(o, "status.podIP"));
 		add(row, sw_obj_str(o, "spec.nodeName"));
-		json_array_foreach(sw_obj_path(o, "status.slipwayPorts"), i, p)
-			sw_buf_printf(&ports, NULL, "%s%lld->%lld/%s", i ? "," : "", (long long)sw_obj_int(p, "hostPort", 0),
-			              (long long)sw_obj_int(p, "containerPort", 0), sw_obj_str(p, "protocol") ?: "TCP");
+		json_array_foreach(sw_obj_path(o, "status.slipwayPorts"), i, p) {
+			int64_t cp = sw_obj_int(p, "containerPort", 0);
+			sw_buf_printf(&ports, NULL, "%s%lld", i ? "," : "", (long long)sw_obj_int(p, "hostPort", 0));
+			/* a container that declares no port gets one all the same */
+			if (cp)
+				sw_buf_printf(&ports, NULL, "->%lld", (long long)cp);
+			sw_buf_printf(&ports, NULL, "/%s", sw_obj_str(p, "protocol") ?: "TCP");
+		}
 		add(row, ports.data);
 		sw_buf_release(&ports);
 	}

@@ -22,18 +22,32 @@ state=$tmp/state
 watch_pid=
 cleanup() {
 	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
-	# stop the daemon (and, through it, what it started), then anything left
-	SLIPWAY_HOME=$state "$slipway" down --timeout 30s >/dev/null 2>&1
-	if [ -f "$state/slipwayd.pid" ]; then
-		pid=$(cat "$state/slipwayd.pid")
-		kill -9 "$pid" 2>/dev/null
+	# pods stop through the daemon; then the daemon; then whatever is left
+	if [ -S "$state/slipwayd.sock" ]; then
+		"$slipway" --state-dir "$state" delete deploy --all -n default --wait --timeout 60s >/dev/null 2>&1
+		"$slipway" --state-dir "$state" delete deploy --all -n demo --wait --timeout 60s >/dev/null 2>&1
 	fi
-	if command -v runc >/dev/null && [ -d "$state/runc" ]; then
-		for c in $(runc --root "$state/runc" list -q 2>/dev/null); do
-			runc --root "$state/runc" delete -f "$c" >/dev/null 2>&1
+	"$slipway" --state-dir "$state" down --timeout 30s >/dev/null 2>&1
+	if [ -f "$state/slipwayd.pid" ]; then
+		kill -9 "$(cat "$state/slipwayd.pid")" 2>/dev/null
+	fi
+	if command -v runc >/dev/null && [ -d "$state/run/runc" ]; then
+		for c in $(runc --root "$state/run/runc" list -q 2>/dev/null); do
+			runc --root "$state/run/runc" delete -f "$c" >/dev/null 2>&1
 		done
 	fi
+	# shims outlive the daemon on purpose: end the ones of this state dir
+	for p in /proc/[0-9]*; do
+		cmd=$( (tr '\0' ' ' <"$p/cmdline") 2>/dev/null) || continue
+		case "$cmd" in *slipway-shim*"$state/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+	done
 	grep " $tmp/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+	# pod cgroups are named after the pod uid
+	for d in "$state"/pods/*/; do
+		[ -d "$d" ] || continue
+		uid=$(basename "$d")
+		find /sys/fs/cgroup -depth -type d -path "*-$uid*" -exec rmdir {} \; 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -265,6 +279,80 @@ else
 fi
 expect "rollout status of a missing deployment" 1 sw rollout status deployment/nope -n demo --timeout 5s
 expect "rollout bad target" 1 sw rollout status cm/cfg -n demo
+
+# ---- pods: rollout, logs, exec (when the controllers and the agent run) ----
+if [ -n "$(sw get rs -n demo -o name 2>/dev/null)" ] && command -v runc >/dev/null && [ -x /bin/busybox ]; then
+	mkdir -p "$tmp/bb/bin" "$tmp/bb/tmp"
+	cp /bin/busybox "$tmp/bb/bin/"
+	for c in sh sleep echo cat; do ln -s busybox "$tmp/bb/bin/$c"; done
+	tar -C "$tmp/bb" -cf "$tmp/bb.tar" .
+	expect "busybox image" 0 sw image import --rootfs "$tmp/bb.tar" cli-bb:1
+	cat >"$tmp/sleeper.yaml" <<'EOF'
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: sleeper
+  annotations:
+    kubernetes.io/change-cause: first
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: sleeper}
+  template:
+    metadata:
+      labels: {app: sleeper}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: main
+        image: cli-bb:1
+        command: ["/bin/sh", "-c", "echo started; i=0; while true; do echo tick $i; i=$((i+1)); sleep 1; done"]
+EOF
+	expect "apply sleeper" 0 sw apply -f "$tmp/sleeper.yaml"
+	expect "rollout status" 0 sw rollout status deployment/sleeper --timeout 180s
+	has "rolled out" 'deployment "sleeper" successfully rolled out'
+	expect "pods" 0 sw get pods -l app=sleeper
+	[ "$(echo "$out" | grep -c ' Running ')" = 2 ] && ok || bad "two running pods: $out"
+	pod=$(sw get pods -l app=sleeper -o name | head -n 1)
+	i=0
+	until sw logs "$pod" 2>/dev/null | grep -q tick || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+	expect "logs" 0 sw logs "$pod" --tail 5
+	has "log lines" "tick"
+	expect "logs of the deployment" 0 sw logs deployment/sleeper
+	has "deployment log" "started"
+	expect "exec" 3 sw exec "$pod" -- sh -c 'echo out; echo err >&2; exit 3'
+	has "exec stdout" "out"
+	has "exec stderr" "err"
+	expect "describe pod" 0 sw describe "$pod"
+	has "describe pod state" "State:          Running"
+	has "describe pod controller" "Controlled By:  ReplicaSet/sleeper-"
+	sed -e 's/tick/tock/' -e 's/cause: first/cause: second/' "$tmp/sleeper.yaml" >"$tmp/sleeper2.yaml"
+	expect "apply a new template" 0 sw apply -f "$tmp/sleeper2.yaml"
+	expect "rollout status 2" 0 sw rollout status deploy/sleeper --timeout 180s
+	expect "history" 0 sw rollout history deployment/sleeper
+	has "history 1" "1         first"
+	has "history 2" "2         second"
+	expect "undo" 0 sw rollout undo deployment/sleeper
+	has "rolled back" "deployment.apps/sleeper rolled back"
+	expect "rollout status 3" 0 sw rollout status deployment/sleeper --timeout 180s
+	expect "history after undo" 0 sw rollout history deployment/sleeper
+	has "revision 3 is the first template" "3         first"
+	expect "template is back" 0 sw get deploy sleeper -o json
+	case "$(echo "$out" | jq -r '.spec.template.spec.containers[0].command[2]')" in *tick*) ok ;; *) bad "undo template" ;; esac
+	expect "restart" 0 sw rollout restart deployment/sleeper
+	has "restarted" "deployment.apps/sleeper restarted"
+	expect "rollout status 4" 0 sw rollout status deployment/sleeper --timeout 180s
+	expect "scale to 3" 0 sw scale deployment sleeper --replicas 3
+	expect "rollout status 5" 0 sw rollout status deployment/sleeper --timeout 180s
+	expect "top" 0 sw top pods
+	has "top columns" "CPU(cores)"
+	expect "delete sleeper" 0 sw delete deployment sleeper --wait --timeout 120s
+	i=0
+	while [ $i -lt 600 ] && [ -n "$(sw get pods -l app=sleeper -o name 2>/dev/null)" ]; do sleep 0.1; i=$((i + 1)); done
+	[ -z "$(sw get pods -l app=sleeper -o name 2>/dev/null)" ] && ok || bad "pods left after delete"
+else
+	echo "note: controllers, runc or busybox missing: pod checks skipped"
+fi
 
 # ---- events ------------------------------------------------------------------
 expect "events" 0 sw events -n demo
