@@ -273,7 +273,7 @@ char *podrt_cgroup_file(const char *cg, const char *controller, const char *file
 {
 	if (podrt_cgroup_v2())
 		return sw_xasprintf(CGROUP_ROOT "%s/%s", cg, file);
-	return sw_xasprintf(CGROUP_ROOT "/%s%s/%s", controller, cg, file);
+	return sw_xasprintf(CGROUP_ROOT "/%s%s/%s", controller ? controller : "", cg, file);
 }
 
 static int read_small(const char *path, char *buf, size_t size)
