@@ -179,6 +179,14 @@ int api_admit(api_req *r, const sw_kind *k, json_t *obj, const json_t *old);
 /* What a list or watch selects: ?labelSelector, ?fieldSelector
  * (metadata.name, metadata.namespace) and the URL's namespace. Parse into
  * its final place (ns may point into ns_buf). */
+#define API_MAX_FIELD_TERMS 8
+
+typedef struct api_field_term {
+	char path[64];           /* "status.phase", "involvedObject.name" */
+	char value[254];
+	bool negate;             /* != */
+} api_field_term;
+
 typedef struct api_filter {
 	const char *ns;          /* NULL: every namespace */
 	char ns_buf[254];
@@ -186,6 +194,8 @@ typedef struct api_filter {
 	char name[254];
 	bool has_name;
 	bool none;               /* contradicting selectors: matches nothing */
+	api_field_term terms[API_MAX_FIELD_TERMS]; /* other fieldSelector terms */
+	size_t nterms;
 } api_filter;
 
 /* A 400 reply is sent and -1 returned for a bad selector. */

@@ -31,6 +31,56 @@ static void method_not_allowed(api_req *r)
 
 /* ---- list options (shared with watches) ------------------------------------ */
 
+/* The field labels Kubernetes supports in field selectors, per kind. */
+static bool field_supported(const sw_kind *k, const char *field)
+{
+	static const struct {
+		const char *resource, *fields;
+	} table[] = {
+		{ "", "metadata.name,metadata.namespace" },
+		{ "pods", "spec.nodeName,spec.restartPolicy,spec.schedulerName,spec.serviceAccountName,"
+		          "spec.hostNetwork,status.phase,status.podIP,status.nominatedNodeName" },
+		{ "events", "involvedObject.kind,involvedObject.namespace,involvedObject.name,"
+		            "involvedObject.uid,involvedObject.apiVersion,involvedObject.resourceVersion,"
+		            "involvedObject.fieldPath,reason,reportingComponent,source,type" },
+		{ "secrets", "type" },
+		{ "namespaces", "status.phase" },
+		{ "replicasets", "status.replicas" },
+	};
+	size_t len = strlen(field);
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (table[i].resource[0] && (!k || strcmp(k->resource, table[i].resource) != 0))
+			continue;
+		for (const char *p = table[i].fields; *p;) {
+			size_t n = strcspn(p, ",");
+			if (n == len && strncmp(p, field, n) == 0)
+				return true;
+			p += n;
+			if (*p == ',')
+				p++;
+		}
+	}
+	return false;
+}
+
+/* A field's value as a field selector compares it: strings as they are,
+ * numbers and booleans in their JSON form, missing as "". */
+static bool field_equals(const json_t *obj, const char *path, const char *want)
+{
+	/* an Event's "source" is source.component */
+	json_t *v = sw_obj_path(obj, strcmp(path, "source") == 0 ? "source.component" : path);
+	char buf[64];
+	const char *got = "";
+	if (json_is_string(v))
+		got = json_string_value(v);
+	else if (json_is_integer(v)) {
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+		got = buf;
+	} else if (json_is_boolean(v))
+		got = json_is_true(v) ? "true" : "false";
+	return strcmp(got, want) == 0;
+}
+
 int api_list_filter_parse(api_req *r, api_filter *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -62,28 +112,41 @@ int api_list_filter_parse(api_req *r, api_filter *f)
 			fs++;
 		char *eq = strstr(term, "==");
 		char *val;
-		if (eq) {
+		bool negate = false;
+		if ((eq = strstr(term, "!="))) {
 			*eq = '\0';
 			val = eq + 2;
-		} else if ((eq = strchr(term, '=')) && eq > term && eq[-1] != '!') {
+			negate = true;
+		} else if ((eq = strstr(term, "=="))) {
+			*eq = '\0';
+			val = eq + 2;
+		} else if ((eq = strchr(term, '=')) && eq > term) {
 			*eq = '\0';
 			val = eq + 1;
 		} else {
 			api_reply_fail(r, 400, "BadRequest", NULL, NULL,
-			               "invalid field selector: \"%s\": only = and == are supported", term);
+			               "invalid field selector: \"%s\": expected KEY=VALUE, KEY==VALUE or "
+			               "KEY!=VALUE",
+			               term);
 			api_filter_release(f);
 			return -1;
 		}
-		if (strcmp(term, "metadata.name") == 0) {
+		if (strcmp(term, "metadata.name") == 0 && !negate) {
 			snprintf(f->name, sizeof(f->name), "%s", val);
 			f->has_name = true;
-		} else if (strcmp(term, "metadata.namespace") == 0) {
+		} else if (strcmp(term, "metadata.namespace") == 0 && !negate) {
 			if (!f->ns) {
 				snprintf(f->ns_buf, sizeof(f->ns_buf), "%s", val);
 				f->ns = f->ns_buf;
 			} else if (strcmp(f->ns, val) != 0) {
 				f->none = true; /* two namespaces: nothing matches */
 			}
+		} else if (field_supported(r->route.kind, term) && f->nterms < API_MAX_FIELD_TERMS &&
+		           strlen(val) < sizeof(f->terms[0].value)) {
+			api_field_term *t = &f->terms[f->nterms++];
+			memcpy(t->path, term, strlen(term) + 1); /* a supported label: short */
+			memcpy(t->value, val, strlen(val) + 1);  /* length checked above */
+			t->negate = negate;
 		} else {
 			api_reply_fail(r, 400, "BadRequest", NULL, NULL,
 			               "field label not supported: %s", term);
@@ -116,6 +179,9 @@ bool api_filter_match(const api_filter *f, const sw_kind *k, const json_t *obj)
 	}
 	if (f->labels && !sw_selector_matches(f->labels, sw_obj_labels(obj)))
 		return false;
+	for (size_t i = 0; i < f->nterms; i++)
+		if (field_equals(obj, f->terms[i].path, f->terms[i].value) == f->terms[i].negate)
+			return false;
 	return true;
 }
 
@@ -153,8 +219,8 @@ static void do_list(api_req *r)
 	cleanup_free char *next = NULL;
 	cleanup_error sw_error *err = NULL;
 	int rc = f.none ? 0 : sw_store_list(r->api->store, k, &o, &items, &rev, &next, &err);
-	api_filter_release(&f);
 	if (rc < 0) {
+		api_filter_release(&f);
 		if (sw_error_code(err) == SW_EINVALID)
 			api_reply_fail(r, 400, "BadRequest", NULL, NULL, "%s", err->msg);
 		else
@@ -165,6 +231,13 @@ static void do_list(api_req *r)
 		items = json_array();
 		rev = sw_store_revision(r->api->store);
 	}
+	if (f.nterms) {
+		/* the other field terms are checked here, after the store's page */
+		for (size_t i = json_array_size(items); i-- > 0;)
+			if (!api_filter_match(&f, k, json_array_get(items, i)))
+				json_array_remove(items, i);
+	}
+	api_filter_release(&f);
 	char rvs[32];
 	snprintf(rvs, sizeof(rvs), "%llu", (unsigned long long)rev);
 	if (r->table) {

@@ -169,7 +169,8 @@ void api_handle_watch(api_req *r)
 		size_t i;
 		json_t *obj;
 		json_array_foreach(items, i, obj)
-			send_event(w, "ADDED", obj);
+			if (api_filter_match(&w->f, k, obj))
+				send_event(w, "ADDED", obj);
 	}
 	if (w->s->closed)
 		return;

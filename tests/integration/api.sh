@@ -215,6 +215,10 @@ expect 200 GET '/api/v1/configmaps?labelSelector=tier%20in%20(a,c)'
 [ "$(field '[.items[].metadata.name] | join(",")')" = cm-a,cm-c ] || fail "label selector"
 expect 200 GET '/api/v1/namespaces/default/configmaps?fieldSelector=metadata.name%3Dcm-b'
 [ "$(field '[.items[].metadata.name] | join(",")')" = cm-b ] || fail "field selector"
+expect 200 GET '/api/v1/namespaces/default/configmaps?labelSelector=tier&fieldSelector=metadata.name!%3Dcm-b'
+[ "$(field '[.items[].metadata.name] | join(",")')" = cm-a,cm-c ] || fail "field selector !="
+expect 200 GET '/api/v1/namespaces/default/pods?fieldSelector=status.phase%3DNoSuchPhase'
+[ "$(field '.items | length')" = 0 ] || fail "status.phase selector"
 expect 400 GET '/api/v1/namespaces/default/configmaps?fieldSelector=spec.x%3Dy'
 expect 400 GET '/api/v1/namespaces/default/configmaps?labelSelector=a%3D%3D%3D'
 expect 200 GET '/api/v1/namespaces/default/configmaps?limit=2&labelSelector=tier'
