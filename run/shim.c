@@ -315,6 +315,20 @@ out:
 	return ret;
 }
 
+static bool swap_limit_possible(void)
+{
+	cleanup_free char *swaps = NULL;
+	size_t len = 0;
+
+	if (sw_read_file(&swaps, &len, "/proc/swaps", 1u << 20, NULL) < 0 || !strchr(swaps, '\n') ||
+	    !strchr(strchr(swaps, '\n') + 1, '\n'))
+		return false; /* no swap devices: nothing to limit */
+	if (podrt_cgroup_v2())
+		return access("/sys/fs/cgroup/system.slice/memory.swap.max", F_OK) == 0 ||
+		       access("/sys/fs/cgroup/init.scope/memory.swap.max", F_OK) == 0;
+	return access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0;
+}
+
 static int write_config(shim *sh, const char *merged, sw_error **err)
 {
 	cleanup_free const char **args = spec_strv(sh, "args");
@@ -390,8 +404,9 @@ static int write_config(shim *sh, const char *merged, sw_error **err)
 	}
 	if (mem_limit > 0) {
 		json_object_set_new(mem, "limit", json_integer(mem_limit));
-		/* no swap beyond the limit, where the kernel accounts it */
-		if (podrt_cgroup_v2() || access("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", F_OK) == 0)
+		/* no swap beyond the limit (as the kubelet), where there is swap
+		 * and the kernel accounts it (else runc fails writing the file) */
+		if (swap_limit_possible())
 			json_object_set_new(mem, "swap", json_integer(mem_limit));
 	}
 	json_object_set_new(res, "cpu", cpu);
