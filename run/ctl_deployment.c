@@ -946,6 +946,17 @@ static int selecting_all(dsync *x, sw_error **err)
 	return write_status(x, status, err);
 }
 
+/* Validation refuses a selector that does not match the template's
+ * labels; one in the store anyway is reported, not rolled out (its pods
+ * would never be counted). */
+static int selector_mismatch(dsync *x, sw_error **err)
+{
+	(void)err;
+	sw_store_event(x->c->store, x->d, "Warning", "InvalidSelector", COMPONENT,
+	               "spec.selector does not match template labels");
+	return 0;
+}
+
 int sw_ctl_sync_deployment(sw_controllers *c, const char *key, sw_error **err)
 {
 	cleanup_free char *ns = NULL, *name = NULL;
@@ -964,6 +975,8 @@ int sw_ctl_sync_deployment(sw_controllers *c, const char *key, sw_error **err)
 	if (sw_selector_from_json(&sel, sw_obj_path(x.d, "spec.selector"), false, &serr) < 0 ||
 	    sw_selector_empty(sel))
 		rc = selecting_all(&x, err);
+	else if (!sw_selector_matches(sel, sw_obj_path(x.d, "spec.template.metadata.labels")))
+		rc = selector_mismatch(&x, err);
 	else if (claim_replicasets(&x, sel, err) < 0)
 		rc = -1;
 	else

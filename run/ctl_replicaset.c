@@ -241,6 +241,14 @@ int sw_ctl_sync_replicaset(sw_controllers *c, const char *key, sw_error **err)
 		sw_warn("replicaset %s: invalid or empty selector, not syncing", key);
 		return 0;
 	}
+	/* validation refuses this too; pods made from such a template would
+	 * never be counted and be made again and again */
+	if (!sw_selector_matches(sel, sw_obj_path(rs, "spec.template.metadata.labels"))) {
+		sw_selector_free(sel);
+		sw_warn("replicaset %s: spec.selector does not match the template's labels, "
+		        "not syncing", key);
+		return 0;
+	}
 	cleanup_json json_t *all = NULL;
 	if (sw_ctl_list(c, c->k_pod, ns, &all, err) < 0) {
 		sw_selector_free(sel);

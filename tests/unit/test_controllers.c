@@ -1059,6 +1059,41 @@ static void test_restart_mid_rollout(void **state)
 	assert_string_equal(cond_reason(f, "web", "Progressing"), "NewReplicaSetAvailable");
 }
 
+/* Objects validation would refuse, stored anyway (an older slipwayd, a
+ * hand-edited store): the controllers must neither crash nor spin. */
+static void test_malformed_objects(void **state)
+{
+	struct fx *f = *state;
+	const char *deps[] = {
+		"{\"metadata\":{\"name\":\"a\"}}",
+		"{\"metadata\":{\"name\":\"b\"},\"spec\":{\"selector\":{}}}",
+		"{\"metadata\":{\"name\":\"c\"},\"spec\":{\"replicas\":\"3\",\"selector\":"
+		"{\"matchLabels\":{\"app\":\"c\"}}}}",
+		"{\"metadata\":{\"name\":\"d\"},\"spec\":{\"selector\":{\"matchLabels\":"
+		"{\"app\":\"d\"}},\"strategy\":{\"rollingUpdate\":{\"maxSurge\":\"x\","
+		"\"maxUnavailable\":[]}},\"template\":7}}",
+		"{\"metadata\":{\"name\":\"e\"},\"spec\":{\"replicas\":2,\"selector\":"
+		"{\"matchExpressions\":[{\"key\":\"app\",\"operator\":\"Bogus\"}]}}}",
+		"{\"metadata\":{\"name\":\"g\"},\"spec\":{\"replicas\":1,\"selector\":"
+		"{\"matchLabels\":{\"app\":\"g\"}},\"template\":{\"metadata\":{\"labels\":"
+		"\"x\"}}},\"status\":{\"conditions\":\"no\",\"collisionCount\":\"1\"}}",
+	};
+	for (size_t i = 0; i < sizeof(deps) / sizeof(deps[0]); i++)
+		create(f, f->dep, load(deps[i]));
+	create(f, f->rs, load("{\"metadata\":{\"name\":\"r\"},\"spec\":{\"replicas\":-4,"
+	                      "\"selector\":{\"matchLabels\":{\"app\":\"r\"}}}}"));
+	create(f, f->pod, load("{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"r\"},"
+	                       "\"ownerReferences\":[{\"kind\":7},{\"apiVersion\":\"apps/v1\","
+	                       "\"kind\":\"ReplicaSet\"}]},\"status\":{\"conditions\":[1,\"x\"]}}"));
+	size_t steps = sw_controllers_run_until_idle(f->c, 0);
+	assert_true(steps > 0 && steps < 1000);
+	sw_controllers_advance(f->c, 3600);
+	sw_controllers_resync(f->c);
+	steps = sw_controllers_run_until_idle(f->c, 0);
+	assert_true(steps < 1000);
+	f->expected_errors = sw_controllers_errors(f->c);
+}
+
 /* ---- on the event loop ------------------------------------------------------------ */
 
 static void test_event_loop(void **state)
@@ -1127,6 +1162,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_dedup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rs_failed_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hundred, setup, teardown),
 	};
