@@ -21,6 +21,7 @@
 #include "slipway/log.h"
 #include "slipway/mem.h"
 #include "slipway/object.h"
+#include "slipway/selector.h"
 
 /* Kubernetes' --min-request-timeout: a watch without timeoutSeconds ends
  * after 30 minutes and the client starts a new one. */
@@ -34,6 +35,11 @@ typedef struct watcher {
 	bool table;
 	bool sent_columns;
 	int watch_id;
+	/* With a selector: the uids of the objects the client has seen match,
+	 * so an object that stops matching is sent as DELETED and one that
+	 * starts matching as ADDED, as the Kubernetes API does. */
+	json_t *seen;
+	bool seen_complete;   /* seen started from a full list (not a replay) */
 } watcher;
 
 static void send_event(watcher *w, const char *type, const json_t *obj)
@@ -65,9 +71,31 @@ static void on_change(void *ctx, sw_watch_type type, const sw_kind *k, const jso
 {
 	(void)revision;
 	watcher *w = ctx;
-	if (w->s->closed || k != w->k || !api_filter_match(&w->f, k, obj))
+	if (w->s->closed || k != w->k)
 		return;
-	send_event(w, sw_watch_type_name(type), obj);
+	bool match = api_filter_match(&w->f, k, obj);
+	const char *uid = sw_obj_uid(obj);
+	if (!w->seen || !uid) {
+		if (match)
+			send_event(w, sw_watch_type_name(type), obj);
+		return;
+	}
+	/* with a selector: the namespace and name are fixed, labels and fields move */
+	bool was = json_object_get(w->seen, uid) != NULL;
+	if (type == SW_WATCH_DELETED) {
+		if (was || match)
+			send_event(w, "DELETED", obj);
+		json_object_del(w->seen, uid);
+	} else if (match) {
+		/* entering the selection is an ADDED; after a replay, an object
+		 * not seen yet may have matched before: it stays MODIFIED */
+		bool entered = !was && (type == SW_WATCH_ADDED || w->seen_complete);
+		send_event(w, entered ? "ADDED" : sw_watch_type_name(type), obj);
+		json_object_set_new(w->seen, uid, json_true());
+	} else if (was) {
+		send_event(w, "DELETED", obj);
+		json_object_del(w->seen, uid);
+	}
 }
 
 static void watcher_free(api_stream *s)
@@ -75,6 +103,7 @@ static void watcher_free(api_stream *s)
 	watcher *w = s->data;
 	if (w->watch_id > 0)
 		sw_store_unwatch(w->api->store, w->watch_id);
+	json_decref(w->seen);
 	api_filter_release(&w->f);
 	free(w);
 }
@@ -135,6 +164,10 @@ void api_handle_watch(api_req *r)
 			timeout = v;
 	}
 
+	if ((w->f.labels && !sw_selector_empty(w->f.labels)) || w->f.nterms) {
+		w->seen = json_object();
+		w->seen_complete = !from_rv;
+	}
 	w->s = api_stream_start(r, "application/json", watcher_free, w);
 	cleanup_error sw_error *err = NULL;
 	if (from_rv) {
@@ -169,8 +202,11 @@ void api_handle_watch(api_req *r)
 		size_t i;
 		json_t *obj;
 		json_array_foreach(items, i, obj)
-			if (api_filter_match(&w->f, k, obj))
+			if (api_filter_match(&w->f, k, obj)) {
 				send_event(w, "ADDED", obj);
+				if (w->seen && sw_obj_uid(obj))
+					json_object_set_new(w->seen, sw_obj_uid(obj), json_true());
+			}
 	}
 	if (w->s->closed)
 		return;

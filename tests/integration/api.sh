@@ -255,22 +255,33 @@ expect 201 POST /api/v1/namespaces/default/configmaps \
 expect 200 PATCH /api/v1/namespaces/default/configmaps/w '{"data":{"x":"1"}}' application/merge-patch+json
 expect 200 DELETE /api/v1/namespaces/default/configmaps/w
 expect 200 DELETE /api/v1/namespaces/default/configmaps/cm-a
+# an object that enters a watch's label selector is ADDED to it, one that
+# leaves it DELETED
+expect 201 POST /api/v1/namespaces/default/configmaps \
+	'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"w2","labels":{"tier":"x"}}}'
+expect 200 PATCH /api/v1/namespaces/default/configmaps/w2 '{"metadata":{"labels":{"tier":"w"}}}' \
+	application/merge-patch+json
+expect 200 PATCH /api/v1/namespaces/default/configmaps/w2 '{"metadata":{"labels":{"tier":"y"}}}' \
+	application/merge-patch+json
+expect 200 DELETE /api/v1/namespaces/default/configmaps/w2
 i=0
-while [ "$(wc -l <"$tmp/watch2")" -lt 4 ]; do
+while [ "$(wc -l <"$tmp/watch2")" -lt 8 ]; do
 	i=$((i + 1))
 	[ $i -lt 200 ] || fail "watch2 has $(wc -l <"$tmp/watch2") events"
 	sleep 0.05
 done
 types2=$(jq -r '.type + " " + .object.metadata.name' "$tmp/watch2" | tr '\n' ',')
-[ "$types2" = "ADDED w,MODIFIED w,DELETED w,DELETED cm-a," ] || fail "watch2: $types2"
+[ "$types2" = "ADDED w,MODIFIED w,DELETED w,DELETED cm-a,ADDED w2,MODIFIED w2,MODIFIED w2,DELETED w2," ] ||
+	fail "watch2: $types2"
 i=0
-while [ "$(wc -l <"$tmp/watch1")" -lt 3 ]; do
+while [ "$(wc -l <"$tmp/watch1")" -lt 5 ]; do
 	i=$((i + 1))
 	[ $i -lt 200 ] || fail "watch1 has $(wc -l <"$tmp/watch1") events"
 	sleep 0.05
 done
 types1=$(jq -r '.type + " " + .object.metadata.name' "$tmp/watch1" | tr '\n' ',')
-[ "$types1" = "ADDED w,MODIFIED w,DELETED w," ] || fail "watch1 (label selector): $types1"
+[ "$types1" = "ADDED w,MODIFIED w,DELETED w,ADDED w2,DELETED w2," ] ||
+	fail "watch1 (label selector): $types1"
 # a watch without resourceVersion starts with the current objects
 timeout 10 curl -s -N --unix-socket "$sock" \
 	'http://localhost/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1&labelSelector=tier' \
@@ -282,7 +293,7 @@ timeout 10 curl -s -N --unix-socket "$sock" \
 	"http://localhost/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=$listrv&timeoutSeconds=1" \
 	>"$tmp/watch4"
 # (only configmaps of this test changed since: the deployment's objects are others)
-[ "$(wc -l <"$tmp/watch4")" = 4 ] || fail "replay: $(cat "$tmp/watch4")"
+[ "$(wc -l <"$tmp/watch4")" = 8 ] || fail "replay: $(cat "$tmp/watch4")"
 # a client that leaves is cleaned up: ending watch1 frees its stream
 kill "$w1"
 wait "$w1" 2>/dev/null || true
