@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -42,6 +43,7 @@
 #include "podrt_int.h"
 #include "slipway/buf.h"
 #include "slipway/cleanup.h"
+#include "slipway/digest.h"
 #include "slipway/image_store.h"
 #include "slipway/json.h"
 #include "slipway/log.h"
@@ -252,6 +254,37 @@ static int abandoned(shim *sh)
 
 /* ---- the bundle ---------------------------------------------------------------- */
 
+/* A layer from the cache. When it is not unpacked yet, one shim unpacks it
+ * while the others wait (a flock per layer under STATE/run/podrt-locks):
+ * a hundred pods of a new image would otherwise unpack it a hundred times
+ * at once (the cache keeps one copy, but the work is done by all). */
+static int cached_layer(shim *sh, sw_layer_cache *cache, const sw_descriptor *d, const char *diff_id,
+                        const char **dir, sw_error **err)
+{
+	cleanup_free char *unpacked = NULL, *locks = NULL, *lock = NULL;
+	int fd, r;
+
+	if (!diff_id || !sw_digest_valid(diff_id))
+		return sw_layer_cache_get(cache, d, diff_id, dir, err); /* its error */
+	unpacked = sw_xasprintf("%s/%s", sw_layer_cache_dir(cache), diff_id + 7);
+	if (access(unpacked, F_OK) == 0)
+		return sw_layer_cache_get(cache, d, diff_id, dir, err);
+	locks = sw_xasprintf("%s/run/podrt-locks", sh->state_dir);
+	lock = sw_xasprintf("%s/%s.lock", locks, diff_id + 7);
+	if (mkdir(locks, 0700) < 0 && errno != EEXIST)
+		return sw_error_set_errno(err, errno, "create %s", locks);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sw_error_set_errno(err, errno, "open %s", lock);
+	trace("waiting for the layer");
+	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+		;
+	trace("unpacking the layer (unless done meanwhile)");
+	r = sw_layer_cache_get(cache, d, diff_id, dir, err);
+	close(fd); /* releases the lock */
+	return r;
+}
+
 static int layer_dirs(shim *sh, char ***out, size_t *n, sw_error **err)
 {
 	const json_t *layers = json_object_get(sh->spec, "layers");
@@ -270,7 +303,7 @@ static int layer_dirs(shim *sh, char ***out, size_t *n, sw_error **err)
 		const char *dir = NULL;
 		snprintf(d.media_type, sizeof(d.media_type), "%s", json_string_value(json_object_get(l, "mediaType")));
 		snprintf(d.digest, sizeof(d.digest), "%s", json_string_value(json_object_get(l, "digest")));
-		if ((r = sw_layer_cache_get(cache, &d, json_string_value(json_object_get(l, "diff_id")), &dir, err)) < 0)
+		if ((r = cached_layer(sh, cache, &d, json_string_value(json_object_get(l, "diff_id")), &dir, err)) < 0)
 			goto out;
 		dirs[(*n)++] = sw_xstrdup(dir);
 	}

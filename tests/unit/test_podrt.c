@@ -729,6 +729,37 @@ static void test_httpd_host_network(void **state)
 	assert_true(connected);
 }
 
+/* The image's layer is not unpacked yet and five containers start at once:
+ * one shim unpacks it, the others wait for it; all run. */
+static void test_first_start_unpacks_once(void **state)
+{
+	static const char *const cmd[] = { "sleep", "1000", NULL };
+	sw_ctr_status st;
+	char uid[16], layers[256];
+	int n = 0;
+	DIR *d;
+	struct dirent *e;
+	(void)state;
+
+	assert_int_equal(sh("rm -rf '%s'/layers/*", g.state), 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(uid, sizeof(uid), "u%d", i);
+		start(uid, "c", cmd, 0, 0);
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(uid, sizeof(uid), "u%d", i);
+		assert_true(wait_phase(uid, "c", SW_CTR_RUNNING, 120, &st));
+	}
+	snprintf(layers, sizeof(layers), "%s/layers", g.state);
+	d = opendir(layers);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	assert_int_equal(n, 1);
+}
+
 /* The shim dies (kill -9): the runtime notices through its pidfd, kills
  * the orphaned container and records the instance as exited. */
 static void test_shim_dies(void **state)
@@ -929,6 +960,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_start_unpacks_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_logs_exec_stats_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_signal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instances_and_start_error, setup, teardown),
