@@ -929,7 +929,15 @@ static int sync_claimed(dsync *x, sw_error **err)
 		return -1;
 	if (scaling)
 		return sync_scale(x, err);
-	return sw_ctl_is_rolling(x->d) ? rollout_rolling(x, err) : rollout_recreate(x, err);
+	if (sw_ctl_is_rolling(x->d))
+		return rollout_rolling(x, err);
+	const char *type = sw_obj_str(x->d, "spec.strategy.type");
+	if (type && strcmp(type, "Recreate") == 0)
+		return rollout_recreate(x, err);
+	/* validation allows only those two; scale, but roll nothing out */
+	sw_store_event(x->c->store, x->d, "Warning", "UnsupportedStrategy", COMPONENT,
+	               "spec.strategy.type \"%s\" is not RollingUpdate or Recreate", type);
+	return sync_scale(x, err);
 }
 
 /* An empty (or bad) selector: warn and only observe the generation. */
