@@ -215,7 +215,7 @@ static const sw_field app_fields[] = {
 	F("processes", T_ANY),
 	END,
 };
-static const sw_schema app_schema = { "App", app_fields, app_check };
+const sw_schema sw_schema_app = { "App", app_fields, app_check };
 
 /* ---- expansion -------------------------------------------------------------- */
 
@@ -384,7 +384,7 @@ void sw_app_expand(sw_vctx *c, json_t *app, const sw_manifest_opts *opts, json_t
 	size_t before = c->errors;
 
 	sw_fpath_reset(&c->path);
-	sw_walk(c, app, &app_schema);
+	sw_walk(c, app, &sw_schema_app);
 	if (c->errors > before)
 		return;
 	json_t *procs = json_object_get(app, "processes");

@@ -70,6 +70,11 @@ extern const sw_schema sw_schema_label_selector;
 extern const sw_schema sw_schema_pod_spec;
 extern const sw_schema sw_schema_pod_template;
 
+/* The top-level schema of a kind ("Deployment") and its apiVersion; NULL
+ * when slipway has none. */
+const sw_schema *sw_kind_schema(const char *kind, const char **api_version);
+extern const sw_schema sw_schema_app;
+
 /* Selector rules and "template labels match", used by Deployment and RS. */
 void sw_check_selector_matches(sw_vctx *c, json_t *spec);
 

@@ -52,7 +52,11 @@ static bool int_or_percent(sw_vctx *c, json_t *v, const char *key, long *val, bo
 	return true;
 }
 
-static const sw_field rolling_fields[] = { F("maxSurge", T_INTSTR), F("maxUnavailable", T_INTSTR), END };
+static const sw_field rolling_fields[] = {
+	FLD("maxSurge", T_INTSTR, 0, NULL, "\"25%\"", NULL),
+	FLD("maxUnavailable", T_INTSTR, 0, NULL, "\"25%\"", NULL),
+	END,
+};
 static const sw_schema rolling_schema = { "RollingUpdateDeployment", rolling_fields, NULL };
 
 static void strategy_check(sw_vctx *c, json_t *st)
@@ -459,6 +463,17 @@ static const struct kind_schema {
 	{ "v1", "Event", { "Event", event_fields, NULL }, NAME_SUBDOMAIN },
 	{ "v1", "Endpoints", { "Endpoints", endpoints_fields, NULL }, NAME_SUBDOMAIN },
 };
+
+const sw_schema *sw_kind_schema(const char *kind, const char **api_version)
+{
+	for (size_t i = 0; i < sizeof(kind_schemas) / sizeof(kind_schemas[0]); i++) {
+		if (!strcmp(kind_schemas[i].kind, kind)) {
+			*api_version = kind_schemas[i].api_version;
+			return &kind_schemas[i].schema;
+		}
+	}
+	return NULL;
+}
 
 void sw_validate_object(sw_vctx *c, json_t *obj)
 {

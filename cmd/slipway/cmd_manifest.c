@@ -37,21 +37,52 @@
 	"Works with manifest files without a daemon.\n" \
 	"\n" \
 	"  validate FILE|DIR...   check manifests; print the defaulted objects\n" \
+	"  explain KIND[.FIELD]   the fields slipway knows, with types and defaults\n" \
 	"\n" \
 	"Run `slipway manifest SUB --help` for each sub-command's flags.\n"
+
+#define EXPLAIN_USAGE \
+	"usage: slipway manifest explain KIND[.FIELD...]\n" \
+	"\n" \
+	"Prints the fields slipway accepts at a place in a manifest, as kubectl explain\n" \
+	"does: types, defaults, allowed values, required fields, and fields slipway\n" \
+	"ignores. KIND is a kind or short name (deployment, deploy, po, svc, cm, ...) or\n" \
+	"app for slipway.yaml. Examples:\n" \
+	"\n" \
+	"  slipway manifest explain deployment.spec.strategy\n" \
+	"  slipway manifest explain pod.spec.containers.readinessProbe\n" \
+	"  slipway manifest explain app.processes\n"
 
 const char cli_manifest_usage[] = MANIFEST_USAGE;
 
 static int cmd_manifest_validate(int argc, char **argv, const struct cli_command *self);
+static int cmd_manifest_explain(int argc, char **argv, const struct cli_command *self);
 
 static const struct cli_command manifest_commands[] = {
 	{ "validate", cmd_manifest_validate, 0, "check manifests offline", VALIDATE_USAGE },
+	{ "explain", cmd_manifest_explain, 0, "describe manifest fields", EXPLAIN_USAGE },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
 int cmd_manifest(int argc, char **argv, const struct cli_command *self)
 {
 	return cli_dispatch_sub(self, manifest_commands, argc, argv);
+}
+
+static int cmd_manifest_explain(int argc, char **argv, const struct cli_command *self)
+{
+	struct cli_common common;
+	sw_error *err = NULL;
+	int rc;
+	int first = cli_parse_common(self, "manifest explain", 0, argc, argv, &common, &rc);
+
+	if (first < 0)
+		return rc;
+	if (argc - first != 1)
+		return cli_usage_error(self, "manifest explain: expected one KIND[.FIELD...]");
+	if (sw_manifest_explain(argv[first], stdout, &err) < 0)
+		return cli_fail(err);
+	return EXIT_OK;
 }
 
 static int cmd_manifest_validate(int argc, char **argv, const struct cli_command *self)

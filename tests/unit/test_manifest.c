@@ -767,6 +767,37 @@ static void test_admit_update(void **state)
 	               "port named \"http\"; the probe will fail");
 }
 
+static void test_explain(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	sw_error *err = NULL;
+
+	assert_int_equal(sw_manifest_explain("deploy.spec.template.spec.containers.readinessProbe", f, &err), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "KIND:     Deployment\nVERSION:  apps/v1\n"
+	                             "FIELD:    spec.template.spec.containers.readinessProbe <Object>\n"));
+	assert_non_null(strstr(text, "  periodSeconds                  <integer>\n"
+	                             "                                   default: 10\n"));
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(sw_manifest_explain("app.processes", f, &err), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "KIND:     App\nVERSION:  slipway.dev/v1\nFIELD:    processes <any>"));
+	free(text);
+	f = open_memstream(&text, &len);
+	assert_int_equal(sw_manifest_explain("po.spec.nope", f, &err), SW_ENOTFOUND);
+	assert_string_equal(err->msg, "explain: field \"nope\" does not exist in Pod.spec");
+	sw_error_clear(&err);
+	assert_int_equal(sw_manifest_explain("cronjob", f, &err), SW_ENOTFOUND);
+	sw_error_clear(&err);
+	fclose(f);
+	assert_int_equal(len, 0);
+	free(text);
+}
+
 /* ---- slipway.yaml ----------------------------------------------------------- */
 
 static void test_app_expansion(void **state)
@@ -898,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_admit),
 		cmocka_unit_test(test_status_and_lists),
 		cmocka_unit_test(test_admit_update),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_app_expansion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,6 +121,15 @@ int sw_manifest_expand_app(const json_t *app, const sw_manifest_opts *opts, cons
  * "metadata":{"resourceVersion":""}} (steals nothing; items is copied). */
 json_t *sw_manifest_list(const json_t *items);
 
+/*
+ * `kubectl explain` from the field tables: "deployment", "deploy.spec.strategy",
+ * "pod.spec.containers.readinessProbe", "app.processes" (slipway.yaml).
+ * Prints the field's type and its fields with types, defaults, allowed
+ * values, and whether they are required, ignored by slipway or set by the
+ * server. SW_ENOTFOUND for an unknown kind or field.
+ */
+int sw_manifest_explain(const char *what, FILE *out, sw_error **err);
+
 /* ---- resource quantities ------------------------------------------------ */
 
 /*
