@@ -29,6 +29,7 @@
 
 #include "podrt_int.h"
 #include "slipway/cleanup.h"
+#include "slipway/digest.h"
 #include "slipway/image_store.h"
 #include "slipway/mem.h"
 #include "slipway/path.h"
@@ -254,10 +255,21 @@ static int group_setup(void **state)
 	sw_descriptor d;
 	(void)state;
 
-	snprintf(g.tmp, sizeof(g.tmp), "/tmp/sw-podrt-XXXXXX");
-	if (!mkdtemp(g.tmp))
-		return -1;
+	/* one fixed folder per build dir: a run that crashed (no teardown)
+	 * is cleaned up by the next */
+	{
+		char digest[SW_DIGEST_LEN + 1];
+		sw_digest_bytes(digest, SHIM_PATH, strlen(SHIM_PATH));
+		snprintf(g.tmp, sizeof(g.tmp), "/tmp/sw-podrt-%.10s", digest + 7);
+	}
 	snprintf(g.state, sizeof(g.state), "%s/state", g.tmp);
+	if (access(g.state, F_OK) == 0) {
+		podrt_state_hash(g.hash, g.state);
+		cleanup_all();
+	}
+	sh("rm -rf '%s'", g.tmp);
+	if (mkdir(g.tmp, 0700) < 0)
+		return -1;
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", g.tmp);
 	snprintf(tarpath, sizeof(tarpath), "%s/rootfs.tar", g.tmp);
 	if (mkdir(g.state, 0700) < 0 ||
