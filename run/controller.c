@@ -40,12 +40,13 @@ void sw_controllers_set_time(sw_controllers *c, time_t t)
 {
 	/* what was due on the old clock stays due on the new one */
 	int64_t before = sw_ctl_now_ms(c);
-	c->fake_clock = true;
+	c->fake_clock = t != 0;
 	c->fake_ms = (int64_t)t * 1000;
+	int64_t now = sw_ctl_now_ms(c);
 	for (int i = 0; i < SW_CTL_COUNT; i++)
 		for (size_t j = 0; j < c->q[i].n; j++)
 			if (c->q[i].items[j].due_ms <= before)
-				c->q[i].items[j].due_ms = c->fake_ms;
+				c->q[i].items[j].due_ms = now;
 }
 
 void sw_controllers_advance(sw_controllers *c, int64_t seconds)

@@ -1110,6 +1110,30 @@ static void test_event_loop(void **state)
 	assert_int_equal(sw_obj_int(rs, "status.replicas", -1), 3);
 }
 
+/* Delayed work on the loop's timer, with the wall clock: a ReplicaSet with
+ * minReadySeconds 1 is queued for when its pods become available. */
+static void test_event_loop_timer(void **state)
+{
+	struct fx *f = *state;
+	sw_controllers_set_time(f->c, 0);
+	create(f, f->rs, replicaset("web", 2, 1));
+	for (int i = 0; i < 100 && count(f, f->pod, "default") < 2; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	while (kubelet_one(f, "default", false))
+		;
+	cleanup_json json_t *rs = NULL;
+	for (int i = 0; i < 50; i++) {
+		/* blocks until the next timer (or event) fires */
+		event_base_loop(f->base, EVLOOP_ONCE);
+		json_decref(rs);
+		rs = get(f, f->rs, "default", "web");
+		if (sw_obj_int(rs, "status.availableReplicas", 0) == 2)
+			break;
+	}
+	assert_int_equal(sw_obj_int(rs, "status.readyReplicas", -1), 2);
+	assert_int_equal(sw_obj_int(rs, "status.availableReplicas", -1), 2);
+}
+
 /* Figures, not thresholds: a 100-replica Deployment from apply to all
  * pods Ready and the status complete, then a rollout of all 100. */
 static void test_hundred(void **state)
@@ -1164,6 +1188,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_loop_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hundred, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,9 @@ size_t sw_controllers_run_until_idle(sw_controllers *c, size_t max_steps);
 /* Queues every object again, as the periodic resync does. */
 void sw_controllers_resync(sw_controllers *c);
 /* Replaces the wall clock by a fake one starting at t (seconds); then
- * sw_controllers_advance moves it. Timestamps the controllers write
- * (conditions) and read (pod readiness, deadlines) use this clock. */
+ * sw_controllers_advance moves it (t == 0: back to the wall clock).
+ * Timestamps the controllers write (conditions) and read (pod readiness,
+ * deadlines) use this clock. */
 void sw_controllers_set_time(sw_controllers *c, time_t t);
 void sw_controllers_advance(sw_controllers *c, int64_t seconds);
 time_t sw_controllers_now(const sw_controllers *c);
