@@ -264,22 +264,28 @@ int cmd_exec(int argc, char **argv, const struct cli_command *self)
 	optind = 0;
 	opterr = 0;
 	/* '+': everything after the pod is the command */
-	while ((c = getopt_long(argc, argv, "+c:itn:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': container = optarg; break;
-		case 'i': in = true; break;
-		case 't': fprintf(stderr, "Unable to use a TTY - slipway exec is not interactive\n"); break;
-		case 'n': ns = optarg; break;
-		case KOPT_STATE_DIR: state_dir = optarg; break;
-		case 'h': return cli_help(self);
-		default: return cli_usage_error(self, "exec: unknown or incomplete flag '%s'", argv[optind - 1]);
+	/* flags before and after POD (kubectl exec POD -c C -- CMD); "--" or a
+	 * second operand starts the command */
+	const char *target = NULL;
+	for (;;) {
+		while ((c = getopt_long(argc, argv, "+c:itn:h", opts, NULL)) != -1) {
+			switch (c) {
+			case 'c': container = optarg; break;
+			case 'i': in = true; break;
+			case 't': fprintf(stderr, "Unable to use a TTY - slipway exec is not interactive\n"); break;
+			case 'n': ns = optarg; break;
+			case KOPT_STATE_DIR: state_dir = optarg; break;
+			case 'h': return cli_help(self);
+			default: return cli_usage_error(self, "exec: unknown or incomplete flag '%s'", argv[optind - 1]);
+			}
 		}
+		bool dashdash = optind > 0 && optind <= argc && !strcmp(argv[optind - 1], "--");
+		if (target || dashdash || optind >= argc)
+			break;
+		target = argv[optind++];
 	}
-	if (optind >= argc)
+	if (!target)
 		return cli_usage_error(self, "exec: which pod? (slipway exec POD -- COMMAND)");
-	const char *target = argv[optind++];
-	if (optind < argc && !strcmp(argv[optind], "--"))
-		optind++;
 	if (optind >= argc)
 		return cli_usage_error(self, "exec: you must specify at least one command for the container");
 
