@@ -198,10 +198,16 @@ static int update_status(sw_controllers *c, const json_t *rs, const json_t *pods
 		status = json_object();
 		json_object_set_new(copy, "status", status);
 	}
+	/* ReplicaSetStatus: replicas always, the other counts omitempty */
 	json_object_set_new(status, "replicas", json_integer((json_int_t)json_array_size(pods)));
-	json_object_set_new(status, "fullyLabeledReplicas", json_integer(full));
-	json_object_set_new(status, "readyReplicas", json_integer(ready));
-	json_object_set_new(status, "availableReplicas", json_integer(avail));
+	const char *keys[] = { "fullyLabeledReplicas", "readyReplicas", "availableReplicas" };
+	const int64_t vals[] = { full, ready, avail };
+	for (size_t k = 0; k < 3; k++) {
+		if (vals[k])
+			json_object_set_new(status, keys[k], json_integer(vals[k]));
+		else
+			json_object_del(status, keys[k]);
+	}
 	json_object_set_new(status, "observedGeneration",
 	                    json_integer(sw_obj_int(rs, "metadata.generation", 1)));
 	if (failure) {
