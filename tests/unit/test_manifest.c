@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -798,6 +799,79 @@ static void test_explain(void **state)
 	free(text);
 }
 
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_load_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_manifest.XXXXXX";
+	char path[600];
+	sw_diags d = SW_DIAGS_INIT;
+	sw_error *err = NULL;
+	json_t *objs = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	write_text(dir, "b.yml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n");
+	write_text(dir, "a.json", "{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"a\"}}");
+	write_text(dir, "slipway.yaml", "name: c\n");
+	write_text(dir, "notes.txt", "not: [yaml\n");
+	write_text(dir, ".hidden.yaml", "not: [yaml\n");
+	assert_int_equal(sw_manifest_load_dir(dir, &objs, &d, &err), 0);
+	assert_int_equal(json_array_size(objs), 3);
+	assert_string_equal(sw_obj_str(json_array_get(objs, 0), "metadata.name"), "a");
+	assert_string_equal(sw_obj_str(json_array_get(objs, 1), "metadata.name"), "b");
+	assert_string_equal(sw_obj_str(json_array_get(objs, 2), "kind"), "Deployment");
+	json_decref(objs);
+	/* load_path takes a folder too; a file by itself */
+	assert_int_equal(sw_manifest_load_path(dir, &objs, &d, &err), 0);
+	json_decref(objs);
+	snprintf(path, sizeof(path), "%s/b.yml", dir);
+	assert_int_equal(sw_manifest_load_file(path, &objs, &d, &err), 0);
+	assert_int_equal(json_array_size(objs), 1);
+	json_decref(objs);
+
+	/* one bad file: nothing at all, and the error names it */
+	write_text(dir, "c.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: B}\n");
+	assert_int_equal(sw_manifest_load_dir(dir, &objs, &d, &err), SW_EINVALID);
+	assert_null(objs);
+	assert_int_equal(d.errors, 1);
+	char *line = sw_diag_format(&d.items[d.len - 1]);
+	snprintf(path, sizeof(path), "%s/c.yaml:3:18: error: metadata.name: invalid value \"B\"", dir);
+	assert_true(!strncmp(line, path, strlen(path)));
+	free(line);
+	sw_diags_release(&d);
+
+	/* I/O problems are errors, not diagnostics */
+	snprintf(path, sizeof(path), "%s/missing.yaml", dir);
+	assert_int_equal(sw_manifest_load_path(path, &objs, &d, &err), SW_ESYSTEM);
+	sw_error_clear(&err);
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 9 * 1024; i++)
+		fprintf(f, "#%01022d\n", 0);
+	fclose(f);
+	assert_int_equal(sw_manifest_load_file(path, &objs, &d, &err), SW_ETOOBIG);
+	sw_error_clear(&err);
+	assert_int_equal(d.len, 0);
+
+	static const char *const names[] = { "a.json", "b.yml", "c.yaml", "slipway.yaml", "notes.txt",
+		                                 ".hidden.yaml", "big.yaml", NULL };
+	for (const char *const *n = names; *n; n++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, *n);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 /* ---- slipway.yaml ----------------------------------------------------------- */
 
 static void test_app_expansion(void **state)
@@ -930,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(test_status_and_lists),
 		cmocka_unit_test(test_admit_update),
 		cmocka_unit_test(test_explain),
+		cmocka_unit_test(test_load_files),
 		cmocka_unit_test(test_app_expansion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
