@@ -554,7 +554,8 @@ static const sw_field pod_spec_fields[] = {
 	F("nodeName", T_STR),
 	UNSUP_SET("initContainers"), UNSUP_SET("ephemeralContainers"), UNSUP_SET("activeDeadlineSeconds"),
 	UNSUP_SET("nodeSelector"), UNSUP_SET("affinity"), UNSUP_SET("tolerations"),
-	UNSUP_SET("hostNetwork"), UNSUP_SET("hostPID"), UNSUP_SET("hostIPC"),
+	/* slipway's pods always share the host network: either value is fine */
+	F("hostNetwork", T_BOOL), UNSUP_SET("hostPID"), UNSUP_SET("hostIPC"),
 	UNSUP_SET("automountServiceAccountToken"), UNSUP_SET("priorityClassName"), UNSUP_SET("priority"),
 	UNSUP_SET("imagePullSecrets"), UNSUP_SET("topologySpreadConstraints"),
 	UNSUP_SET("runtimeClassName"), UNSUP_SET("enableServiceLinks"), UNSUP_SET("shareProcessNamespace"),
