@@ -208,6 +208,12 @@ bool podrt_refresh(podrt_ctr *c)
 		return false;
 	}
 	bool changed = s.st.phase != c->s.st.phase || s.st.instance != c->s.st.instance;
+	/* a shim we started that has not written its pid yet: keep the pid
+	 * the spawn gave us (a stop must reach it) */
+	if (s.shim_pid == 0 && s.st.instance == c->s.st.instance && s.st.phase == SW_CTR_CREATING) {
+		s.shim_pid = c->s.shim_pid;
+		s.shim_start = c->s.shim_start;
+	}
 	c->s = s;
 	return changed;
 }
