@@ -680,6 +680,10 @@ int sw_yaml_load_docs(const char *file, const char *data, size_t len, sw_ydoc **
 
 	*out = NULL;
 	*nout = 0;
+	if (!data) {
+		data = "";
+		len = 0;
+	}
 	if (len > SW_MANIFEST_MAX_FILE) {
 		sw_diags_add(d, SW_DIAG_ERROR, file, 0, 0, NULL, "larger than %u bytes", SW_MANIFEST_MAX_FILE);
 		return SW_EINVALID;
