@@ -44,6 +44,7 @@ struct get_opts {
 	bool no_headers;
 	bool multi;      /* several kinds: names as KIND/NAME, no "No resources" per kind */
 	size_t found;    /* objects printed so far */
+	json_t *collect; /* several kinds, -o json|yaml: every item */
 };
 
 struct watch_ctx {
@@ -163,6 +164,9 @@ static int get_run(struct kube *k, const sw_kind *kind, json_t *names, struct ge
 	} else if (!strcmp(o->output, "name")) {
 		json_array_foreach(items, i, n)
 			kube_print_object(kind, n, "name", NULL);
+	} else if (o->collect) {
+		/* several kinds: one List at the end, as kubectl prints */
+		json_array_extend(o->collect, items);
 	} else if (json_array_size(names) == 1 && json_array_size(items) == 1 && !o->watch) {
 		if (kube_print_object(kind, json_array_get(items, 0), o->output, &err) < 0)
 			rc = kube_fail(err);
@@ -262,10 +266,19 @@ int cmd_get(int argc, char **argv, const struct cli_command *self)
 		if (kube_open(&k, state_dir, ns, &err) < 0)
 			return kube_fail(err);
 		o.multi = nk > 1 || !strcmp(first, "all");
+		if (!strcmp(o.output, "json") || !strcmp(o.output, "yaml"))
+			o.collect = json_array();
 		rc = EXIT_OK;
 		for (size_t i = 0; i < nk; i++)
 			if (get_run(&k, kinds[i], rest, &o) != EXIT_OK)
 				rc = EXIT_FAIL;
+		if (o.collect) {
+			json_t *doc = kube_list_object(o.collect);
+			if (kube_print_object(kinds[0], doc, o.output, &err) < 0)
+				rc = kube_fail(err);
+			json_decref(doc);
+			json_decref(o.collect);
+		}
 		if (!o.found && (!*o.output || !strcmp(o.output, "table") || !strcmp(o.output, "wide"))) {
 			if (o.all_ns)
 				fprintf(stderr, "No resources found\n");
