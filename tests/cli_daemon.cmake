@@ -9,6 +9,13 @@ target_sources(test_printers PRIVATE ${PROJECT_SOURCE_DIR}/run/printers.c
 target_include_directories(test_printers PRIVATE ${PROJECT_SOURCE_DIR}/run/include)
 target_link_libraries(test_printers PRIVATE PkgConfig::YAML PkgConfig::JANSSON)
 
+# the API client (libcurl): paths, Status lines, targets, a daemon that is
+# not there
+slipway_unit_test(client slipway_manifests slipway_common)
+target_sources(test_client PRIVATE ${PROJECT_SOURCE_DIR}/run/client.c)
+target_include_directories(test_client PRIVATE ${PROJECT_SOURCE_DIR}/run/include)
+target_link_libraries(test_client PRIVATE PkgConfig::LIBCURL PkgConfig::JANSSON)
+
 # slipway's kubectl-style verbs against a real slipwayd in a temp state dir
 if(TARGET slipwayd)
   add_test(NAME integration/cli_daemon
