@@ -289,6 +289,8 @@ void px_l4_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa
 void px_upstream_free(struct px_upstream *u);
 /* TCP_NODELAY: responses leave as soon as they are written. */
 void px_nodelay(evutil_socket_t fd);
+/* Sends bev's queued output now when its write event is off. */
+void px_bev_flush(struct bufferevent *bev);
 /* Closes idle client connections (draining). */
 void px_l7_drain(sw_proxy *px);
 /* Frees every connection (at exit). */

@@ -93,6 +93,7 @@ static void pump_read(struct bufferevent *bev, void *arg)
 
 	count(t, from, evbuffer_get_length(in));
 	evbuffer_add_buffer(bufferevent_get_output(to), in);
+	px_bev_flush(to);
 	if (evbuffer_get_length(bufferevent_get_output(to)) >= PX_HIGH_WATER)
 		bufferevent_disable(bev, EV_READ);
 }
@@ -102,6 +103,8 @@ static void pump_write(struct bufferevent *bev, void *arg)
 	struct l4 *t = arg;
 	int to = side_of(t, bev);
 
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	if (!t->eof[1 - to])
 		bufferevent_enable(t->side[1 - to], EV_READ);
 	maybe_done(t);
@@ -136,7 +139,8 @@ static void connect_event(struct bufferevent *bev, short what, void *arg)
 		for (int i = 0; i < 2; i++) {
 			bufferevent_setcb(t->side[i], pump_read, pump_write, pump_event, t);
 			bufferevent_setwatermark(t->side[i], EV_WRITE, PX_HIGH_WATER / 2, 0);
-			bufferevent_enable(t->side[i], EV_READ | EV_WRITE);
+			bufferevent_disable(t->side[i], EV_WRITE);
+			bufferevent_enable(t->side[i], EV_READ);
 		}
 		return;
 	}

@@ -26,6 +26,7 @@ struct px_upstream {
 	sw_proxy *px;
 	struct px_exchange *x; /* NULL when idle */
 	bool connected, reused, pooled;
+	unsigned timeout_ms;
 };
 
 enum client_state { C_IDLE, C_HEAD, C_BODY, C_BUSY };
@@ -39,7 +40,9 @@ struct px_client {
 	struct px_msg req;
 	struct px_stats *conn_stats;
 	struct px_exchange *x;
+	struct px_head rhead; /* the current response's head */
 	enum client_state state;
+	bool eof; /* the client shut its side down */
 	bool closing;    /* free once the output is flushed */
 	bool want_close; /* close after the current response */
 	char ip[48];
@@ -51,11 +54,9 @@ struct px_exchange {
 	struct px_group *g;
 	struct px_endpoint *ep;
 	struct px_upstream *up;
-	struct evbuffer *req_bytes;
 	struct px_endpoint *tried[PX_MAX_TRIES];
 	size_t n_tried;
 	http_parser rp;
-	struct px_head rhead;
 	char reason[64];
 	int status;
 	int hint;
@@ -71,6 +72,21 @@ static void client_free(struct px_client *c);
 static void exchange_send(struct px_exchange *x);
 
 /* ---- upstream connections ---------------------------------------------- */
+
+/* Writes what is queued on bev right away when its write event is off (the
+ * usual case): one send() instead of arming EV_WRITE for the next loop
+ * iteration and disarming it after (two epoll_ctl calls). What the socket
+ * does not take is left to the bufferevent. */
+void px_bev_flush(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out) == 0 || (bufferevent_get_enabled(bev) & EV_WRITE))
+		return;
+	evbuffer_write(out, bufferevent_getfd(bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(bev, EV_WRITE);
+}
 
 void px_nodelay(evutil_socket_t fd)
 {
@@ -122,10 +138,8 @@ static void pool_put(struct px_upstream *u)
 	u->next_idle = e->idle;
 	e->idle = u;
 	e->n_idle++;
+	/* idle connections time out after the service's serverMs, as set */
 	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
-	struct timeval tv = {60, 0};
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
-	bufferevent_enable(u->bev, EV_READ);
 }
 
 void px_pool_prune(sw_proxy *px)
@@ -185,6 +199,7 @@ static void client_close_after_flush(struct px_client *c)
 static void client_error(struct px_client *c, int status)
 {
 	px_simple_response(bufferevent_get_output(c->bev), status, true);
+	px_bev_flush(c->bev);
 	client_close_after_flush(c);
 }
 
@@ -212,8 +227,6 @@ static void exchange_free(struct px_exchange *x)
 {
 	if (x->mirror)
 		px_mirror_primary_done(x->mirror, x->status);
-	evbuffer_free(x->req_bytes);
-	px_head_release(&x->rhead);
 	px_service_unref(x->svc);
 	free(x);
 }
@@ -241,12 +254,11 @@ static void exchange_finish(struct px_exchange *x, bool reusable)
 	exchange_free(x);
 
 	c->state = C_IDLE;
-	if (c->want_close || !c->req.keep_alive || c->px->draining) {
+	if (c->want_close || c->eof || !c->req.keep_alive || c->px->draining) {
 		client_close_after_flush(c);
 		return;
 	}
 	px_msg_next(&c->req);
-	bufferevent_enable(c->bev, EV_READ);
 	timer_arm(c, c->l->svc->cfg->client_idle_ms);
 	client_process(c);
 }
@@ -268,7 +280,7 @@ static void exchange_fail(struct px_exchange *x, int status)
 	}
 	x->status = status;
 	px_simple_response(bufferevent_get_output(c->bev), status, false);
-	x->bytes_out += 0;
+	px_bev_flush(c->bev);
 	exchange_finish(x, false);
 }
 
@@ -302,12 +314,12 @@ static int r_status(http_parser *p, const char *at, size_t len)
 
 static int r_field(http_parser *p, const char *at, size_t len)
 {
-	return px_head_field(&x_of(p)->rhead, at, len) < 0 ? -1 : 0;
+	return px_head_field(&x_of(p)->c->rhead, at, len) < 0 ? -1 : 0;
 }
 
 static int r_value(http_parser *p, const char *at, size_t len)
 {
-	return px_head_value(&x_of(p)->rhead, at, len) < 0 ? -1 : 0;
+	return px_head_value(&x_of(p)->c->rhead, at, len) < 0 ? -1 : 0;
 }
 
 static bool resp_hop(const struct px_head *h, size_t i)
@@ -327,7 +339,7 @@ static int r_headers_complete(http_parser *p)
 	struct px_exchange *x = x_of(p);
 	struct px_client *c = x->c;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
-	const struct px_head *h = &x->rhead;
+	const struct px_head *h = &x->c->rhead;
 	unsigned status = p->status_code;
 	bool no_body, has_len;
 	const char *reason = x->reason[0] ? x->reason : px_reason((int)status);
@@ -397,7 +409,7 @@ static int r_message_complete(http_parser *p)
 
 	if (x->interim) {
 		x->interim = false;
-		px_head_reset(&x->rhead);
+		px_head_reset(&x->c->rhead);
 		x->reason[0] = '\0';
 		return 0;
 	}
@@ -445,6 +457,7 @@ static bool upstream_feed(struct px_exchange *x, struct evbuffer *in, bool eof)
 		if (v.iov_len == 0)
 			break;
 	}
+	px_bev_flush(c->bev);
 	if (x->done) {
 		bool reuse = x->keep_alive_resp && !extra && !eof;
 		if (x->up)
@@ -484,12 +497,24 @@ static void up_send(struct px_upstream *u)
 {
 	struct px_exchange *x = u->x;
 	unsigned ms = x->svc->cfg->server_ms;
-	struct timeval tv = {ms / 1000, (long)(ms % 1000) * 1000};
-	size_t len = evbuffer_get_length(x->req_bytes);
 
-	bufferevent_set_timeouts(u->bev, &tv, NULL);
-	bufferevent_write(u->bev, evbuffer_pullup(x->req_bytes, -1), len);
-	bufferevent_enable(u->bev, EV_READ | EV_WRITE);
+	if (u->timeout_ms != ms) {
+		struct timeval tv = {ms / 1000, (long)(ms % 1000) * 1000};
+		bufferevent_set_timeouts(u->bev, &tv, NULL);
+		u->timeout_ms = ms;
+	}
+	bufferevent_disable(u->bev, EV_WRITE);
+	/* built again for every try, from the parsed request the client keeps */
+	px_build_request(bufferevent_get_output(u->bev), &x->c->req, x->c->ip, false);
+	px_bev_flush(u->bev);
+	bufferevent_enable(u->bev, EV_READ);
+}
+
+static void up_write_cb(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 }
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -557,14 +582,14 @@ static void exchange_send(struct px_exchange *x)
 
 	http_parser_init(&x->rp, HTTP_RESPONSE);
 	x->rp.data = x;
-	px_head_reset(&x->rhead);
+	px_head_reset(&x->c->rhead);
 	x->reason[0] = '\0';
 	x->interim = false;
 
 	u = upstream_get(c->px, pick.ep, x->svc->cfg->connect_ms);
 	u->x = x;
 	x->up = u;
-	bufferevent_setcb(u->bev, up_read_cb, NULL, up_event_cb, u);
+	bufferevent_setcb(u->bev, up_read_cb, up_write_cb, up_event_cb, u);
 	if (u->reused) {
 		up_send(u);
 		return;
@@ -587,12 +612,9 @@ static void client_dispatch(struct px_client *c)
 	x->svc = svc;
 	x->start_us = px_now_us();
 	x->head_req = c->req.parser.method == HTTP_HEAD;
-	x->rhead.raw = (sw_buf)SW_BUF_INIT(PX_MAX_RESP_HEADER);
-	x->req_bytes = evbuffer_new();
 	c->x = x;
 	c->state = C_BUSY;
 	evtimer_del(c->timer);
-	bufferevent_disable(c->bev, EV_READ);
 
 	svc->sh->stats->requests++;
 	svc->sh->stats->bytes_in += c->req.head.raw.len + c->req.body.len;
@@ -600,7 +622,6 @@ static void client_dispatch(struct px_client *c)
 	if (hint < 0)
 		hint = px_sticky_group(svc->cfg, &c->req);
 	x->hint = hint;
-	px_build_request(x->req_bytes, &c->req, c->ip, false);
 	if (px_mirror_wanted(svc, &c->req))
 		x->mirror = px_mirror_start(svc, &c->req, c->ip);
 	exchange_send(x);
@@ -635,8 +656,11 @@ static void client_process(struct px_client *c)
 			if (c->req.head_done_seen) {
 				c->req.head_done_seen = false;
 				if (c->req.expect_continue)
+				{
 					evbuffer_add(bufferevent_get_output(c->bev),
 						     "HTTP/1.1 100 Continue\r\n\r\n", 25);
+					px_bev_flush(c->bev);
+				}
 			}
 			c->state = C_BODY;
 			timer_arm(c, c->l->svc->cfg->client_idle_ms);
@@ -667,9 +691,12 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct px_client *c = arg;
 
-	if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		client_free(c);
-		return;
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		if (c->closing) {
+			client_free(c);
+			return;
+		}
+		bufferevent_disable(bev, EV_WRITE);
 	}
 	if (c->x && c->x->up)
 		bufferevent_enable(c->x->up->bev, EV_READ);
@@ -680,6 +707,12 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct px_client *c = arg;
 
 	(void)bev;
+	if ((what & BEV_EVENT_EOF) && c->x) {
+		/* answer what was asked, then close */
+		c->eof = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && !c->x && !c->closing) {
 		/* a half-closed client may still wait for answers to what it sent */
 		if (c->req.state == PX_MSG_IDLE && evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
@@ -732,6 +765,7 @@ static void client_free(struct px_client *c)
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	px_msg_release(&c->req);
+	px_head_release(&c->rhead);
 	px_listener_unref(c->l);
 	free(c);
 	px_session_end(px);
@@ -761,7 +795,9 @@ void px_l7_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa
 	c->timer = evtimer_new(px->base, client_timer_cb, c);
 	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, PX_HIGH_WATER / 2, 0);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->rhead.raw = (sw_buf)SW_BUF_INIT(PX_MAX_RESP_HEADER);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PX_HIGH_WATER);
+	bufferevent_enable(c->bev, EV_READ);
 	c->next = px->clients;
 	if (c->next)
 		c->next->prev = c;

@@ -80,7 +80,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	base = event_base_new();
+	/* the changelist folds an EV_WRITE armed and disarmed within one loop
+	 * iteration into no epoll_ctl at all */
+	struct event_config *ec = event_config_new();
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
 	if (!base) {
 		fprintf(stderr, "slipway-proxy: cannot create the event loop\n");
 		return 1;
