@@ -2,7 +2,8 @@
  * printers_yaml.c - JSON trees as YAML through libyaml's emitter, the way
  * kubectl -o yaml prints them: block style, mapping keys sorted, strings
  * that a YAML 1.1 reader would take for a number, bool or null in double
- * quotes, multi-line strings as literal blocks.
+ * quotes, multi-line strings as literal blocks, long lines folded at 80
+ * columns as go-yaml (a port of libyaml) folds them.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -196,7 +197,8 @@ int sw_print_yaml(char **out, const json_t *j, sw_error **err)
 		return sw_error_set(err, SW_EFAIL, "yaml emitter: out of memory");
 	yaml_emitter_set_output(&e, write_buf, &b);
 	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, -1);
+	/* libyaml's default width (80), as go-yaml's, so long strings fold
+	 * where kubectl's output folds them */
 	yaml_emitter_set_indent(&e, 2);
 	ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) && emit(&e, &ev) == 0 &&
 	     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) && emit(&e, &ev) == 0 &&

@@ -69,7 +69,9 @@ static void map_lines(int width, const char *key, const json_t *m, const char *s
 	size_t i = 0;
 
 	json_object_foreach((json_t *)m, k, v)
-		keys[i++] = k;
+		if (strcmp(k, "kubectl.kubernetes.io/last-applied-configuration")) /* kubectl hides it */
+			keys[i++] = k;
+	n = i;
 	for (size_t a = 1; a < n; a++)
 		for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
 			const char *t = keys[b];
@@ -204,18 +206,20 @@ static void container_common(const json_t *c, const json_t *pod)
 	size_t i;
 
 	kv(4, 20, "Image", "%s", sw_obj_str(c, "image") ?: "");
-	if (json_array_size(json_object_get(c, "command"))) {
-		printf("    Command:\n");
-		json_array_foreach(json_object_get(c, "command"), i, p)
-			printf("      %s\n", json_string_value(p) ?: "");
-	}
-	if (json_array_size(json_object_get(c, "args"))) {
-		printf("    Args:\n");
-		json_array_foreach(json_object_get(c, "args"), i, p)
-			printf("      %s\n", json_string_value(p) ?: "");
-	}
-	if (!json_array_size(json_object_get(c, "ports")))
+	if (!json_array_size(json_object_get(c, "ports"))) {
+		/* slipway gives a port to a container that declares none */
+		const json_t *sp;
+		size_t j;
+		int64_t hp = 0;
+		json_array_foreach(sw_obj_path(pod, "status.slipwayPorts"), j, sp)
+			if (!strcmp(sw_obj_str(sp, "container") ?: "", sw_obj_str(c, "name") ?: ""))
+				hp = sw_obj_int(sp, "hostPort", 0);
 		kv(4, 20, "Port", "<none>");
+		if (hp)
+			kv(4, 20, "Host Port", "%lld/TCP", (long long)hp);
+		else
+			kv(4, 20, "Host Port", "<none>");
+	}
 	json_array_foreach(json_object_get(c, "ports"), i, p) {
 		int64_t cp = sw_obj_int(p, "containerPort", 0), hp = 0;
 		const json_t *sp;
@@ -231,6 +235,16 @@ static void container_common(const json_t *c, const json_t *pod)
 			kv(4, 20, "Port", "%lld/%s", (long long)cp, sw_obj_str(p, "protocol") ?: "TCP");
 		kv(4, 20, "Host Port", "%lld/%s", (long long)(hp ? hp : sw_obj_int(p, "hostPort", 0)),
 		   sw_obj_str(p, "protocol") ?: "TCP");
+	}
+	if (json_array_size(json_object_get(c, "command"))) {
+		printf("    Command:\n");
+		json_array_foreach(json_object_get(c, "command"), i, p)
+			printf("      %s\n", json_string_value(p) ?: "");
+	}
+	if (json_array_size(json_object_get(c, "args"))) {
+		printf("    Args:\n");
+		json_array_foreach(json_object_get(c, "args"), i, p)
+			printf("      %s\n", json_string_value(p) ?: "");
 	}
 	const json_t *lim = sw_obj_path(c, "resources.limits"), *req = sw_obj_path(c, "resources.requests");
 	const char *key;
@@ -422,6 +436,15 @@ static void template_section(const json_t *tmpl)
 		printf("   %s:\n", sw_obj_str(c, "name") ?: "");
 		container_common(c, NULL);
 	}
+	const json_t *vols = sw_obj_path(tmpl, "spec.volumes");
+	if (!json_array_size(vols)) {
+		printf("  Volumes:         <none>\n");
+	} else {
+		printf("  Volumes:\n");
+		json_array_foreach(vols, i, c)
+			printf("   %s\n", sw_obj_str(c, "name") ?: "");
+	}
+	printf("  Node-Selectors:  <none>\n  Tolerations:     <none>\n");
 }
 
 static int describe_deployment(struct kube *k, const json_t *o)

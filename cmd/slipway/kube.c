@@ -134,7 +134,8 @@ bool kube_output_valid(const char *o)
 int kube_print_object(const sw_kind *kind, const json_t *obj, const char *output, sw_error **err)
 {
 	if (!strcmp(output, "json")) {
-		json_dumpf(obj, stdout, JSON_INDENT(4));
+		/* kubectl prints maps: keys sorted */
+		json_dumpf(obj, stdout, JSON_INDENT(4) | JSON_SORT_KEYS);
 		fputc('\n', stdout);
 	} else if (!strcmp(output, "yaml")) {
 		return sw_print_yamlf(stdout, obj, err);
