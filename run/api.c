@@ -426,6 +426,12 @@ static void handle(api_req *r)
 		case ROUTE_RESOURCES:
 			doc = api_discovery_resources(r->route.group, r->route.version);
 			break;
+		case ROUTE_OPENAPI:
+			if (strcmp(r->route.sub, "index") == 0)
+				doc = api_openapi_index();
+			else if (strcmp(r->route.sub, "gv") == 0)
+				doc = api_openapi_gv(r->route.group, r->route.version);
+			break;
 		default:
 			break;
 		}

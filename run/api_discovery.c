@@ -193,3 +193,76 @@ json_t *api_discovery_resources(const char *group, const char *version)
 	return json_pack("{s:s, s:s, s:s, s:o}", "kind", "APIResourceList", "apiVersion", "v1",
 	                 "groupVersion", gv, "resources", res);
 }
+
+/* ---- OpenAPI v3, just enough for kubectl -------------------------------- */
+
+/*
+ * kubectl validates what it sends (--validate=strict, its default) either
+ * on the server, when the OpenAPI v3 document of the group version shows
+ * a fieldValidation query parameter on the kind's PATCH, or itself with
+ * the schemas. These documents only list each kind's operations with that
+ * parameter, so kubectl leaves validation to slipwayd's admission (which
+ * refuses unknown fields) instead of failing with "failed to download
+ * openapi". They carry no schemas: kubectl apply then computes strategic
+ * merge patches from its built-in types, as it does without OpenAPI.
+ */
+json_t *api_openapi_index(void)
+{
+	json_t *paths = json_object();
+	json_object_set_new(paths, "api/v1",
+	                    json_pack("{s:s}", "serverRelativeURL", "/openapi/v3/api/v1?hash=slipway1"));
+	for (size_t i = 0; i < sw_kinds_count; i++) {
+		const sw_kind *k = &sw_kinds[i];
+		if (!k->group[0])
+			continue;
+		char key[128], url[192];
+		snprintf(key, sizeof(key), "apis/%s/%s", k->group, k->version);
+		snprintf(url, sizeof(url), "/openapi/v3/%s?hash=slipway1", key);
+		json_object_set_new(paths, key, json_pack("{s:s}", "serverRelativeURL", url));
+	}
+	return json_pack("{s:o}", "paths", paths);
+}
+
+static json_t *operation(const sw_kind *k, const char *verb, bool with_body)
+{
+	json_t *params = json_pack("[{s:s, s:s, s:{s:s}}, {s:s, s:s, s:{s:s}}]", "name",
+	                           "fieldValidation", "in", "query", "schema", "type", "string",
+	                           "name", "dryRun", "in", "query", "schema", "type", "string");
+	json_t *op = json_pack("{s:s, s:o, s:{s:{s:s}}, s:{s:s, s:s, s:s}, s:s}", "operationId",
+	                       verb, "parameters", params, "responses", "200", "description", "OK",
+	                       "x-kubernetes-group-version-kind", "group", k->group, "version",
+	                       k->version, "kind", k->kind, "x-kubernetes-action", verb);
+	(void)with_body;
+	return op;
+}
+
+json_t *api_openapi_gv(const char *group, const char *version)
+{
+	json_t *paths = json_object();
+	for (size_t i = 0; i < sw_kinds_count; i++) {
+		const sw_kind *k = &sw_kinds[i];
+		if (strcmp(k->group, group) != 0 || strcmp(k->version, version) != 0)
+			continue;
+		char base[160], coll[224], item[256];
+		if (k->group[0])
+			snprintf(base, sizeof(base), "/apis/%s/%s", k->group, k->version);
+		else
+			snprintf(base, sizeof(base), "/api/%s", k->version);
+		if (k->namespaced)
+			snprintf(coll, sizeof(coll), "%s/namespaces/{namespace}/%s", base, k->resource);
+		else
+			snprintf(coll, sizeof(coll), "%s/%s", base, k->resource);
+		snprintf(item, sizeof(item), "%s/{name}", coll);
+		json_object_set_new(paths, coll, json_pack("{s:o}", "post", operation(k, "post", true)));
+		json_object_set_new(paths, item,
+		                    json_pack("{s:o, s:o}", "put", operation(k, "put", true), "patch",
+		                              operation(k, "patch", true)));
+	}
+	if (json_object_size(paths) == 0) {
+		json_decref(paths);
+		return NULL;
+	}
+	return json_pack("{s:s, s:{s:s, s:s}, s:o, s:{s:{}}}", "openapi", "3.0.0", "info", "title",
+	                 "Kubernetes", "version", sw_run_git_version(), "paths", paths, "components",
+	                 "schemas");
+}

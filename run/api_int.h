@@ -118,6 +118,10 @@ json_t *api_discovery_apis(void);
 /* NULL when group is not served. */
 json_t *api_discovery_group(const char *group);
 json_t *api_discovery_resources(const char *group, const char *version);
+/* /openapi/v3 and /openapi/v3/api/v1, /openapi/v3/apis/G/V: operations
+ * with their fieldValidation parameter, no schemas (NULL: not served). */
+json_t *api_openapi_index(void);
+json_t *api_openapi_gv(const char *group, const char *version);
 
 /* ---- the server (api.c) ------------------------------------------------- */
 

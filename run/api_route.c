@@ -178,7 +178,21 @@ int api_route_parse(api_route *r, const char *path, sw_error **err)
 		return 0;
 	}
 	if (strcmp(seg[0], "openapi") == 0 || strcmp(seg[0], "swagger.json") == 0) {
+		/* /openapi/v3 (the index) and /openapi/v3/api/v1,
+		 * /openapi/v3/apis/GROUP/VERSION; everything else is a 404 */
 		r->type = ROUTE_OPENAPI;
+		if (n == 2 && strcmp(seg[1], "v3") == 0) {
+			snprintf(r->sub, sizeof(r->sub), "index");
+		} else if (n == 4 && strcmp(seg[1], "v3") == 0 && strcmp(seg[2], "api") == 0 &&
+		           strcmp(seg[3], "v1") == 0) {
+			snprintf(r->sub, sizeof(r->sub), "gv");
+			snprintf(r->version, sizeof(r->version), "v1");
+		} else if (n == 5 && strcmp(seg[1], "v3") == 0 && strcmp(seg[2], "apis") == 0 &&
+		           strlen(seg[3]) < sizeof(r->group) && strlen(seg[4]) < sizeof(r->version)) {
+			snprintf(r->sub, sizeof(r->sub), "gv");
+			memcpy(r->group, seg[3], strlen(seg[3]) + 1);
+			memcpy(r->version, seg[4], strlen(seg[4]) + 1);
+		}
 		return 0;
 	}
 	if (strcmp(seg[0], "api") == 0) {

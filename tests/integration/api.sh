@@ -112,6 +112,11 @@ expect 200 GET /healthz
 expect 404 GET /api/v1/widgets
 [ "$(field .reason)" = NotFound ] || fail "404 reason"
 expect 404 GET /openapi/v2
+expect 200 GET /openapi/v3
+[ "$(field '.paths["apis/apps/v1"].serverRelativeURL')" != null ] || fail "openapi v3 index"
+expect 200 GET /openapi/v3/apis/apps/v1
+field '.paths["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"].patch.parameters[].name' |
+	grep -qx fieldValidation || fail "openapi v3 deployments patch"
 
 # ---- create, get, conflict, update
 dep='{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","labels":{"app":"web"}},

@@ -2,7 +2,8 @@
 # The real kubectl against slipwayd: a daemon on a temp state dir with an
 # https listener (kubectl sends bearer tokens only over https) and a token;
 # kubectl version, api-resources, get (tables, -o json, -o wide, -l, -A),
-# create/apply (--validate=false: slipwayd serves no OpenAPI), scale, label,
+# create/apply/edit (validated by slipwayd's admission: kubectl finds the
+# fieldValidation parameter in the OpenAPI v3 documents), scale, label,
 # delete, get -w, logs, a wrong token. No controllers or agent are
 # needed: a Deployment just sits in the store, pod statuses are written
 # with curl. kubectl's config and cache stay in the temp dir.
@@ -111,7 +112,7 @@ spec:
       - name: web
         image: hello:latest
 EOF
-k create -f "$tmp/web.yaml" --validate=false >"$tmp/out" 2>&1 || fail "create: $(cat "$tmp/out")"
+k create -f "$tmp/web.yaml" >"$tmp/out" 2>&1 || fail "create: $(cat "$tmp/out")"
 grep -q "deployment.apps/web created" "$tmp/out" || fail "create: $(cat "$tmp/out")"
 k get deployments >"$tmp/out" 2>&1 || fail "get deployments: $(cat "$tmp/out")"
 head -n 1 "$tmp/out" | grep -Eq '^NAME +READY +UP-TO-DATE +AVAILABLE +AGE$' ||
@@ -134,8 +135,19 @@ k label deployment web tier=front >"$tmp/out" 2>&1 || fail "label: $(cat "$tmp/o
 
 # ---- apply (client-side, strategic merge patch)
 sed 's/replicas: 2/replicas: 5/' "$tmp/web.yaml" >"$tmp/web5.yaml"
-k apply -f "$tmp/web5.yaml" --validate=false >"$tmp/out" 2>&1 || fail "apply: $(cat "$tmp/out")"
+k apply -f "$tmp/web5.yaml" >"$tmp/out" 2>&1 || fail "apply: $(cat "$tmp/out")"
 [ "$(k get deployment web -o jsonpath='{.spec.replicas}')" = 5 ] || fail "spec.replicas after apply"
+# an unknown field is refused by the server's admission, nothing changes
+sed 's/replicas: 2/replicaz: 7/' "$tmp/web.yaml" >"$tmp/bad.yaml"
+if k apply -f "$tmp/bad.yaml" >"$tmp/out" 2>&1; then
+	fail "an unknown field was applied"
+fi
+grep -q 'unknown field' "$tmp/out" || fail "unknown field: $(cat "$tmp/out")"
+[ "$(k get deployment web -o jsonpath='{.spec.replicas}')" = 5 ] || fail "a refused apply changed replicas"
+# kubectl edit: GET, the editor, a strategic merge patch
+EDITOR="sed -i s/replicas:.5/replicas:\ 4/" k edit deployment web >"$tmp/out" 2>&1 ||
+	fail "edit: $(cat "$tmp/out")"
+[ "$(k get deployment web -o jsonpath='{.spec.replicas}')" = 4 ] || fail "spec.replicas after edit"
 
 # ---- namespaces
 k get ns >"$tmp/out" 2>&1 || fail "get ns"
@@ -144,7 +156,7 @@ grep -Eq '^kube-system +Active +' "$tmp/out" || fail "get ns: $(cat "$tmp/out")"
 # (`kubectl create namespace` sends protobuf, which slipwayd does not read:
 # 415; the generated object through -f works)
 k create namespace dev --dry-run=client -o json >"$tmp/ns.json" || fail "ns json"
-k create -f "$tmp/ns.json" --validate=false >"$tmp/out" 2>&1 || fail "create ns: $(cat "$tmp/out")"
+k create -f "$tmp/ns.json" >"$tmp/out" 2>&1 || fail "create ns: $(cat "$tmp/out")"
 grep -q "namespace/dev created" "$tmp/out" || fail "create ns: $(cat "$tmp/out")"
 
 # ---- pods: status words and watch

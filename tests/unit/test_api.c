@@ -364,6 +364,21 @@ static void test_discovery(void **state)
 	cleanup_json json_t *core = api_discovery_resources("", "v1");
 	assert_string_equal(sw_obj_str(core, "groupVersion"), "v1");
 	assert_null(api_discovery_resources("apps", "v2"));
+	cleanup_json json_t *idx = api_openapi_index();
+	assert_non_null(sw_obj_path(json_object_get(idx, "paths"), "api/v1"));
+	cleanup_json json_t *gv = api_openapi_gv("apps", "v1");
+	json_t *item = json_object_get(json_object_get(gv, "paths"),
+	                               "/apis/apps/v1/namespaces/{namespace}/deployments/{name}");
+	assert_string_equal(sw_obj_str(item, "patch.x-kubernetes-group-version-kind.kind"), "Deployment");
+	assert_null(api_openapi_gv("apps", "v9"));
+	api_route rt;
+	sw_error *err = NULL;
+	assert_int_equal(api_route_parse(&rt, "/openapi/v3/apis/apps/v1", &err), 0);
+	assert_int_equal(rt.type, ROUTE_OPENAPI);
+	assert_string_equal(rt.sub, "gv");
+	assert_string_equal(rt.group, "apps");
+	assert_int_equal(api_route_parse(&rt, "/openapi/v2", &err), 0);
+	assert_string_equal(rt.sub, "");
 	assert_null(api_discovery_group("batch"));
 }
 
