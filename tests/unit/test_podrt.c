@@ -455,7 +455,7 @@ static void test_run_logs_exec_stats_kill(void **state)
 		/* in every hierarchy (v1: memory, cpu, ..., unified too); the
 		 * shim may still be deleting its runc container: a few seconds */
 		int left = 0;
-		for (int i = 0; i < 100; i++) {
+		for (int i = 0; i < 1000; i++) {
 			left = sh("ls -d /sys/fs/cgroup/slipway/%s-p1 /sys/fs/cgroup/*/slipway/%s-p1 2>/dev/null | grep -q .",
 			          g.hash, g.hash) == 0;
 			if (!left)
@@ -737,7 +737,7 @@ static void test_httpd_host_network(void **state)
 	argv[4] = NULL;
 	start("p6", "httpd", argv, 0, 0);
 	assert_true(wait_phase("p6", "httpd", SW_CTR_RUNNING, 60, &st));
-	for (int i = 0; i < 100 && !connected; i++) {
+	for (int i = 0; i < 1500 && !connected; i++) {
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		sa.sin_port = htons((uint16_t)port);
 		connected = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
@@ -853,7 +853,7 @@ static void test_exec_async_and_rotation(void **state)
 	start("p9", "busy", cmd, 0, 0);
 	assert_true(wait_phase("p9", "busy", SW_CTR_RUNNING, 60, &st));
 	expect_ok(sw_podrt_exec_async(g.rt, "p9", "busy", cat, "piped in", 8, 10000, on_exec_done, &res, &err), err);
-	for (int i = 0; i < 500 && res.exit_code == -2; i++) {
+	for (int i = 0; i < 3000 && res.exit_code == -2; i++) {
 		event_base_loopexit(g.base, &tv);
 		event_base_dispatch(g.base);
 	}
@@ -864,7 +864,7 @@ static void test_exec_async_and_rotation(void **state)
 
 	res.exit_code = -2;
 	expect_ok(sw_podrt_exec_async(g.rt, "p9", "busy", slow, NULL, 0, 300, on_exec_done, &res, &err), err);
-	for (int i = 0; i < 500 && res.exit_code == -2; i++) {
+	for (int i = 0; i < 3000 && res.exit_code == -2; i++) {
 		event_base_loopexit(g.base, &tv);
 		event_base_dispatch(g.base);
 	}
