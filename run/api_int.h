@@ -81,6 +81,9 @@ typedef enum api_patch_type {
 	PATCH_MERGE,        /* application/merge-patch+json, RFC 7386 */
 	PATCH_STRATEGIC,    /* application/strategic-merge-patch+json */
 	PATCH_JSON,         /* application/json-patch+json, RFC 6902 */
+	PATCH_APPLY,        /* application/apply-patch+yaml (server-side apply), in
+	                       its JSON form: create, or a strategic merge onto the
+	                       object (no field ownership) */
 } api_patch_type;
 
 /* The patch type of a Content-Type, or -1 (415). */

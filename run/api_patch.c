@@ -29,6 +29,9 @@ int api_patch_type_of(const char *content_type)
 	if (len == strlen("application/json-patch+json") &&
 	    strncasecmp(content_type, "application/json-patch+json", len) == 0)
 		return PATCH_JSON;
+	if (len == strlen("application/apply-patch+yaml") &&
+	    strncasecmp(content_type, "application/apply-patch+yaml", len) == 0)
+		return PATCH_APPLY;
 	return -1;
 }
 
@@ -420,6 +423,7 @@ int api_patch_apply(json_t **out, api_patch_type type, const json_t *target, con
 		*out = api_merge_patch(target, patch);
 		return 0;
 	case PATCH_STRATEGIC:
+	case PATCH_APPLY:
 		return api_strategic_merge_patch(out, target, patch, err);
 	case PATCH_JSON:
 		return api_json_patch(out, target, patch, err);

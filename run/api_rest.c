@@ -423,6 +423,25 @@ static void do_patch(api_req *r, int flags)
 	int type = api_patch_type_of(ct);
 	cleanup_json json_t *cur = NULL;
 	cleanup_error sw_error *err = NULL;
+	if (type == PATCH_APPLY) {
+		/* server-side apply: the whole intended object, whose type must be
+		 * the URL's; a missing object is created */
+		if (!json_is_object(patch)) {
+			api_reply_fail(r, 400, "BadRequest", k, r->route.name,
+			               "an apply patch must be an object");
+			return;
+		}
+		if (check_type(r, k, patch) < 0)
+			return;
+		if (flags == SW_STORE_MAIN && get_current(r, &cur, &err) < 0 &&
+		    sw_error_code(err) == SW_ENOTFOUND) {
+			do_create(r, patch);
+			return;
+		}
+		sw_error_clear(&err);
+		json_decref(cur);
+		cur = NULL;
+	}
 	if (get_current(r, &cur, &err) < 0) {
 		api_reply_error(r, err, k, r->route.name);
 		return;

@@ -144,6 +144,14 @@ if k apply -f "$tmp/bad.yaml" >"$tmp/out" 2>&1; then
 fi
 grep -q 'unknown field' "$tmp/out" || fail "unknown field: $(cat "$tmp/out")"
 [ "$(k get deployment web -o jsonpath='{.spec.replicas}')" = 5 ] || fail "a refused apply changed replicas"
+# server-side apply (its JSON form): creates, then merges
+sed 's/name: web$/name: ssa/' "$tmp/web.yaml" >"$tmp/ssa.yaml"
+k apply --server-side -f "$tmp/ssa.yaml" >"$tmp/out" 2>&1 || fail "apply --server-side: $(cat "$tmp/out")"
+grep -q "deployment.apps/ssa serverside-applied" "$tmp/out" || fail "ssa: $(cat "$tmp/out")"
+sed -i 's/replicas: 2/replicas: 1/' "$tmp/ssa.yaml"
+k apply --server-side -f "$tmp/ssa.yaml" >"$tmp/out" 2>&1 || fail "apply --server-side again"
+[ "$(k get deployment ssa -o jsonpath='{.spec.replicas}')" = 1 ] || fail "ssa replicas"
+k delete deployment ssa >"$tmp/out" 2>&1 || fail "delete ssa: $(cat "$tmp/out")"
 # kubectl edit: GET, the editor, a strategic merge patch
 EDITOR="sed -i s/replicas:.5/replicas:\ 4/" k edit deployment web >"$tmp/out" 2>&1 ||
 	fail "edit: $(cat "$tmp/out")"

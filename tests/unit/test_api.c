@@ -247,6 +247,7 @@ static void test_json_patch(void **state)
 	assert_int_equal(api_patch_type_of("application/strategic-merge-patch+json; charset=utf-8"),
 	                 PATCH_STRATEGIC);
 	assert_int_equal(api_patch_type_of("application/json-patch+json"), PATCH_JSON);
+	assert_int_equal(api_patch_type_of("application/apply-patch+yaml"), PATCH_APPLY);
 	assert_int_equal(api_patch_type_of("application/json"), -1);
 	assert_int_equal(api_patch_type_of(NULL), -1);
 }
