@@ -19,9 +19,12 @@
  *   STATE/pods/<uid>/<container>/state.json   phase, pids, exit status (the shim
  *                                          writes it atomically; authoritative)
  *   STATE/pods/<uid>/<container>/log, log.1, previous.log
- *   STATE/run/runc/                        runc --root (never shared between state dirs)
- * cgroups: /slipway/<state hash>-<uid>/<container> in every v1 hierarchy, or
- * under /sys/fs/cgroup on a v2 (unified) host.
+ *   STATE/pods/<uid>/<container>/shim.log  the shim's own complaints
+ *   STATE/run/runc/                        runc --root (never shared between state dirs);
+ *                                          container IDs "<uid>.<container>.<instance>"
+ * cgroups: /slipway/<state hash>-<uid>/<container>.<instance> in every v1
+ * hierarchy (the unified one of a hybrid host too), or under /sys/fs/cgroup
+ * on a v2 host; the pod's is /slipway/<state hash>-<uid>.
  *
  * Log format (log, log.1, previous.log): the CRI / kubelet format, one record
  * per line:
