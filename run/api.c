@@ -687,6 +687,11 @@ static int listen_inet(sw_api *api, const char *host, int port, bool tls, int *b
 		return sw_error_set(err, SW_EINVALID, "bad port %d", port);
 	if (tls && !api->ssl_ctx && api_tls_context(&api->ssl_ctx, api->state_dir, err) < 0)
 		return SW_EFAIL;
+	if (!tls && strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 &&
+	    strcmp(host, "localhost") != 0)
+		sw_warn("api: plain HTTP on %s: bearer tokens cross the network in clear; prefer "
+		        "https://",
+		        host);
 	struct evhttp *h = new_http(api, tcp_cb);
 	if (!h)
 		return sw_error_set(err, SW_EFAIL, "api: cannot make an HTTP server");
