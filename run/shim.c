@@ -849,6 +849,9 @@ int sw_podrt_shim_main(int argc, char **argv)
 	/* nothing of the daemon's: every fd above stderr goes */
 	syscall(SYS_close_range, 3U, ~0U, 0U);
 	sw_log_init("slipway-shim", SW_LOG_HUMAN, SW_LOG_INFO);
+	/* runc is looked up in PATH (execvpe reads ours, not the child's) */
+	if (!getenv("PATH") || !*getenv("PATH"))
+		setenv("PATH", PODRT_RUNC_ENV_PATH + 5, 1);
 	if (geteuid() != 0) {
 		fprintf(stderr, "slipway-shim: needs root\n");
 		return 2;
