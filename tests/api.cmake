@@ -1,12 +1,5 @@
 # The API server (run/api*.c, run/token.c) and slipwayd's entry point.
 
-# HTTPS on the API's TCP listener (run/api_tls.c): kubectl sends bearer
-# tokens only over https, so slipway_run needs libevent_openssl and libssl.
-# This belongs in run/CMakeLists.txt; it sits here because that file is not
-# the API's to edit.
-pkg_check_modules(LIBEVENT_OPENSSL REQUIRED IMPORTED_TARGET libevent_openssl libssl)
-target_link_libraries(slipway_run PUBLIC PkgConfig::LIBEVENT_OPENSSL)
-
 # routing, Status bodies, patches, tables, discovery, tokens: no server
 slipway_unit_test(api slipway_run)
 target_include_directories(test_api PRIVATE ${PROJECT_SOURCE_DIR}/run)
