@@ -237,4 +237,9 @@ if kubectl --server "https://127.0.0.1:$port" --token wrong \
 fi
 grep -q "provide credentials" "$tmp/out" || fail "wrong token: $(cat "$tmp/out")"
 
+# a clean stop (under ASan, leaks would make it fail)
+kill -TERM "$daemon"
+wait "$daemon" || fail "slipwayd exited with $? on SIGTERM: $(tail -n 20 "$tmp/daemon.log")"
+pids=""
+
 echo "PASS: kubectl"
