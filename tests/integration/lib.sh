@@ -42,6 +42,13 @@ lib_cleanup() {
 		done
 		grep " $tmp" /proc/self/mounts 2>/dev/null | awk '{print $2}' | sort -r |
 			while read -r m; do umount -l "$m" 2>/dev/null; done
+		# pod cgroups (/sys/fs/cgroup/CONTROLLER/slipway/HASH-UID/...), deepest first
+		for uid in $(ls "$tmp/state/pods" 2>/dev/null); do
+			find /sys/fs/cgroup -maxdepth 3 -type d -path "*/slipway/*-$uid" 2>/dev/null |
+				while read -r cg; do
+					find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+				done
+		done
 		rm -rf "$tmp" 2>/dev/null || { sleep 0.5; rm -rf "$tmp"; }
 	fi
 	exit $status
