@@ -83,7 +83,11 @@ void px_bev_flush(struct bufferevent *bev)
 
 	if (evbuffer_get_length(out) == 0 || (bufferevent_get_enabled(bev) & EV_WRITE))
 		return;
+	/* a bufferevent freezes the start of its output so only it drains it;
+	 * it does the same unfreeze/write/freeze in its own write callback */
+	evbuffer_unfreeze(out, 1);
 	evbuffer_write(out, bufferevent_getfd(bev));
+	evbuffer_freeze(out, 1);
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(bev, EV_WRITE);
 }
@@ -797,6 +801,7 @@ void px_l7_accept(struct px_listener *l, evutil_socket_t fd, struct sockaddr *sa
 	bufferevent_setwatermark(c->bev, EV_WRITE, PX_HIGH_WATER / 2, 0);
 	c->rhead.raw = (sw_buf)SW_BUF_INIT(PX_MAX_RESP_HEADER);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PX_HIGH_WATER);
+	bufferevent_disable(c->bev, EV_WRITE); /* on only while output waits (px_bev_flush) */
 	bufferevent_enable(c->bev, EV_READ);
 	c->next = px->clients;
 	if (c->next)
