@@ -124,9 +124,8 @@ static int admit(void *ctx, const sw_kind *k, json_t *obj, const json_t *old, js
 {
 	(void)ctx;
 	(void)k;
-	(void)old;
 	sw_diags d = SW_DIAGS_INIT;
-	int rc = sw_manifest_admit(obj, &d);
+	int rc = old ? sw_manifest_admit_update(obj, old, &d) : sw_manifest_admit(obj, &d);
 	if (rc < 0 || d.errors) {
 		json_t *list = json_array();
 		for (size_t i = 0; i < d.len; i++) {
