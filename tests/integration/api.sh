@@ -206,6 +206,18 @@ expect 400 POST /api/v1/namespaces/default/configmaps \
 expect 415 POST /api/v1/namespaces/default/configmaps '{}' text/plain
 expect 405 POST /version '{}'
 
+# ---- admission (the manifests library): 422 with causes; dryRun=All
+# answers the defaulted object and stores nothing
+bad=$(echo "$dep" | jq -c '.metadata.name="bad" | .spec.replicas=-1')
+expect 422 POST /apis/apps/v1/namespaces/default/deployments "$bad"
+[ "$(field .reason)" = Invalid ] || fail "422 reason"
+[ "$(field '.details.causes[0].field')" = spec.replicas ] || fail "422 causes: $(cat "$tmp/body")"
+expect 201 POST '/apis/apps/v1/namespaces/default/deployments?dryRun=All' \
+	"$(echo "$dep" | jq -c '.metadata.name="dry" | del(.spec.replicas)')"
+[ "$(field .spec.replicas)" = 1 ] || fail "dryRun defaults: $(cat "$tmp/body")"
+expect 404 GET /apis/apps/v1/namespaces/default/deployments/dry
+expect 404 GET /apis/apps/v1/namespaces/default/deployments/bad
+
 # ---- lists, selectors, paging
 for n in a b c; do
 	expect 201 POST /api/v1/namespaces/default/configmaps \
