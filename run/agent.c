@@ -787,42 +787,100 @@ static json_t *terminated_json(const sw_apod *p, const sw_actr *c)
 
 /* Names who holds a declared containerPort the app may have tried to bind
  * itself instead of $PORT; empty when the port is free. */
+/* True when the end of the container's log says a bind failed. */
+static bool log_says_in_use(const sw_apod *p, const sw_actr *c)
+{
+	cleanup_free char *path = sw_podrt_log_path(p->a->state_dir, p->uid, c->name, false);
+	cleanup_close int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return false;
+	char buf[4097];
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > 4096 ? end - 4096 : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] >= 'A' && buf[i] <= 'Z')
+			buf[i] = (char)(buf[i] - 'A' + 'a');
+	return strstr(buf, "in use") || strstr(buf, "eaddrinuse");
+}
+
+/* Who listens on port: "by pod NS/NAME", "by process PID (COMM)". */
+static void port_holder(const sw_agent *a, int port, char *who, size_t n)
+{
+	int pid = sw_port_listener_pid(port);
+	who[0] = '\0';
+	for (sw_apod *o = a->pods; o && pid > 0 && !who[0]; o = o->next) {
+		for (size_t j = 0; j < o->nctrs; j++) {
+			if (o->ctrs[j].st.phase == SW_CTR_RUNNING && sw_pid_descends_from(pid, o->ctrs[j].st.pid)) {
+				snprintf(who, n, "by pod %s/%s", o->ns ? o->ns : "", o->name ? o->name : o->uid);
+				break;
+			}
+		}
+	}
+	if (who[0])
+		return;
+	if (pid <= 0) {
+		snprintf(who, n, "by another process");
+		return;
+	}
+	char comm[64] = "?";
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(who, n, "by process %d (%s)", pid, comm);
+}
+
+/*
+ * A container crashed soon after start and its log says a bind failed.
+ * When its own host port ($PORT) is held by something else (a process that
+ * took it after allocation), the pod gets a new one; when a declared
+ * containerPort is held, the app ignores $PORT: an event names the port
+ * and who holds it, instead of a silent crash loop.
+ */
 static void port_conflicts(sw_apod *p, sw_actr *c)
 {
 	const json_t *spec = ctr_spec(p, c->name);
+	if (!log_says_in_use(p, c))
+		return;
+	char who[512];
 	size_t i;
-	json_t *decl;
-	json_array_foreach(json_object_get(spec, "ports"), i, decl) {
-		int cport = (int)sw_obj_int(decl, "containerPort", 0);
-		int host = sw_ports_lookup(p->ports, c->name, json_object_get(decl, "containerPort"));
+	json_t *e;
+	bool moved = false;
+	json_array_foreach(p->ports, i, e) {
+		const char *ctr = sw_obj_str(e, "container");
+		int host = (int)sw_obj_int(e, "hostPort", 0);
+		if (!ctr || strcmp(ctr, c->name) || host <= 0 || sw_port_bindable(host))
+			continue;
+		int fresh = 0;
+		cleanup_error sw_error *err = NULL;
+		if (sw_ports_alloc(p->a->ports, &fresh, &err) < 0) {
+			sw_log_error(err, "node agent: pod %s/%s", p->ns, p->name);
+			continue;
+		}
+		port_holder(p->a, host, who, sizeof(who));
+		pod_event(p, "Warning", "HostPortInUse",
+		          "host port %d of container %s is in use on this host (%s); the container gets "
+		          "host port %d instead", host, c->name, who, fresh);
+		sw_ports_release(p->a->ports, host);
+		json_object_set_new(e, "hostPort", json_integer(fresh));
+		moved = true;
+	}
+	if (moved)
+		write_pod_json(p, "ports", p->ports);
+	json_array_foreach(json_object_get(spec, "ports"), i, e) {
+		int cport = (int)sw_obj_int(e, "containerPort", 0);
+		int host = sw_ports_lookup(p->ports, c->name, json_object_get(e, "containerPort"));
 		if (cport <= 0 || cport == host || sw_port_bindable(cport))
 			continue;
-		int pid = sw_port_listener_pid(cport);
-		char who[512] = "";
-		for (sw_apod *o = p->a->pods; o && pid > 0 && !who[0]; o = o->next) {
-			for (size_t j = 0; j < o->nctrs; j++) {
-				if (o->ctrs[j].st.phase == SW_CTR_RUNNING &&
-				    sw_pid_descends_from(pid, o->ctrs[j].st.pid)) {
-					snprintf(who, sizeof(who), "by pod %s/%s", o->ns ? o->ns : "",
-					         o->name ? o->name : o->uid);
-					break;
-				}
-			}
-		}
-		if (!who[0] && pid > 0) {
-			char comm[64] = "?";
-			char path[64];
-			snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-			FILE *f = fopen(path, "re");
-			if (f) {
-				if (fgets(comm, sizeof(comm), f))
-					comm[strcspn(comm, "\n")] = '\0';
-				fclose(f);
-			}
-			snprintf(who, sizeof(who), "by process %d (%s)", pid, comm);
-		} else if (!who[0]) {
-			snprintf(who, sizeof(who), "by another process");
-		}
+		port_holder(p->a, cport, who, sizeof(who));
 		pod_event(p, "Warning", "PortConflict",
 		          "container %s: port %d is already in use on this host (%s); the app must bind $PORT "
 		          "(%d for this pod)", c->name, cport, who, host);
@@ -1403,7 +1461,9 @@ int sw_agent_start(sw_agent **out, struct event_base *base, sw_store *store, con
 	a->resync_ms = 5000;
 	a->index = json_object();
 	a->pod_kind = sw_kind_by_resource("", "pods");
-	a->ports = sw_ports_new(SW_PORT_RANGE_LO, SW_PORT_RANGE_HI);
+	int lo, hi;
+	sw_ports_default_range(&lo, &hi);
+	a->ports = sw_ports_new(lo, hi);
 	a->work_ev = event_new(base, -1, 0, on_work, a);
 	a->resync_ev = event_new(base, -1, EV_PERSIST, on_resync, a);
 	if (!a->work_ev || !a->resync_ev || !a->pod_kind) {

@@ -161,8 +161,15 @@ json_t *sw_pod_status_json(const sw_pod_view *v);
 
 /* ---- ports ------------------------------------------------------------------ */
 
-#define SW_PORT_RANGE_LO 40000
-#define SW_PORT_RANGE_HI 59999
+/*
+ * The host port range for pods: $SLIPWAY_PORT_RANGE ("LO-HI") if set, else
+ * the first of 20000-29999, 40000-59999, 10000-19999 that stays clear of
+ * the kernel's ephemeral range (net.ipv4.ip_local_port_range): a port in
+ * it can be taken by any outgoing connection between allocation and the
+ * app's bind, or by a probe connecting to itself (TCP self-connect) before
+ * the app listens, and the app then fails with "address in use".
+ */
+void sw_ports_default_range(int *lo, int *hi);
 
 typedef struct sw_ports sw_ports;   /* the agent's set of ports in use */
 

@@ -31,6 +31,36 @@ struct sw_ports {
 	unsigned char *taken;  /* one byte per port in [lo, hi] */
 };
 
+void sw_ports_default_range(int *lo, int *hi)
+{
+	const char *env = getenv("SLIPWAY_PORT_RANGE");
+	int a = 0, b = 0;
+	if (env && sscanf(env, "%d-%d", &a, &b) == 2 && a > 0 && b <= 65535 && a <= b) {
+		*lo = a;
+		*hi = b;
+		return;
+	}
+	int elo = 32768, ehi = 60999;   /* Linux's default */
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	if (f) {
+		if (fscanf(f, "%d %d", &a, &b) == 2 && a > 0 && a <= b) {
+			elo = a;
+			ehi = b;
+		}
+		fclose(f);
+	}
+	static const int cand[][2] = { { 20000, 29999 }, { 40000, 59999 }, { 10000, 19999 } };
+	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+		if (cand[i][1] < elo || cand[i][0] > ehi) {
+			*lo = cand[i][0];
+			*hi = cand[i][1];
+			return;
+		}
+	}
+	*lo = cand[0][0];
+	*hi = cand[0][1];
+}
+
 sw_ports *sw_ports_new(int lo, int hi)
 {
 	sw_ports *p = sw_xcalloc(1, sizeof(*p));

@@ -354,6 +354,28 @@ static void test_ports(void **state)
 	sw_ports_free(p);
 }
 
+static void test_port_range(void **state)
+{
+	(void)state;
+	int lo = 0, hi = 0;
+	setenv("SLIPWAY_PORT_RANGE", "31000-31999", 1);
+	sw_ports_default_range(&lo, &hi);
+	assert_int_equal(lo, 31000);
+	assert_int_equal(hi, 31999);
+	unsetenv("SLIPWAY_PORT_RANGE");
+	sw_ports_default_range(&lo, &hi);
+	/* clear of the kernel's ephemeral ports when one candidate is */
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int elo = 32768, ehi = 60999;
+	if (f) {
+		assert_int_equal(fscanf(f, "%d %d", &elo, &ehi), 2);
+		fclose(f);
+	}
+	if (elo > 30000 || ehi < 20000)
+		assert_true(hi < elo || lo > ehi);
+	assert_true(lo >= 10000 && hi <= 59999 && lo < hi);
+}
+
 static void test_base64_fullname(void **state)
 {
 	(void)state;
@@ -503,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_container_states),
 		cmocka_unit_test(test_qos),
 		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_port_range),
 		cmocka_unit_test(test_base64_fullname),
 		cmocka_unit_test(test_config_env),
 	};

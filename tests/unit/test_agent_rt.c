@@ -346,7 +346,7 @@ static int free_port(void)
 	"{\"metadata\": {\"name\": \"live\"}, \"spec\": {\"terminationGracePeriodSeconds\": 5,"    \
 	"\"containers\": [{\"name\": \"web\", \"image\": \"hello:test\","                          \
 	" \"livenessProbe\": {\"httpGet\": {\"path\": \"/healthz\", \"port\": 8080},"             \
-	" \"periodSeconds\": 1, \"failureThreshold\": 2},"                                        \
+	" \"periodSeconds\": 1, \"failureThreshold\": 3, \"timeoutSeconds\": 5},"                                        \
 	" \"startupProbe\": {\"tcpSocket\": {\"port\": 8080}, \"periodSeconds\": 1,"              \
 	" \"failureThreshold\": 30}}]}}"
 
@@ -470,6 +470,47 @@ int main(int argc, char **argv)
 	wait_until("fixed2 gone", 60, gone, "fixed2", NULL);
 	wait_until("fixed1 gone", 60, gone, "fixed1", NULL);
 
+	step("a host port taken by another process before the app binds it: the pod moves");
+	create("pods", "{\"metadata\": {\"name\": \"steal\"}, \"spec\": {\"terminationGracePeriodSeconds\": 1,"
+	       " \"containers\": [{\"name\": \"web\", \"image\": \"hello:test\","
+	       " \"command\": [\"/bin/sh\", \"-c\", \"sleep 3; exec /app/app.sh\"]}]}}");
+	int stolen = 0;
+	for (int i = 0; i < 600 && !stolen; i++) {
+		json_t *sp = get_pod("steal");
+		stolen = (int)sw_obj_int(json_array_get(sw_obj_path(sp, "status.slipwayPorts"), 0), "hostPort", 0);
+		json_decref(sp);
+		if (!stolen)
+			pump(100);
+	}
+	if (!stolen)
+		fail("steal got no host port");
+	int thief = socket(AF_INET, SOCK_STREAM, 0);
+	int one = 1;
+	setsockopt(thief, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	struct sockaddr_in ta = { .sin_family = AF_INET, .sin_port = htons((uint16_t)stolen),
+		                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (bind(thief, (struct sockaddr *)&ta, sizeof(ta)) < 0 || listen(thief, 1) < 0)
+		fail("taking port %d: %s", stolen, strerror(errno));
+	snprintf(msg, sizeof(msg), "host port %d of container web is in use on this host (by process %d", stolen,
+	         (int)getpid());
+	expect_event("steal", "HostPortInUse", msg);
+	wait_until("steal Ready on another port", 60, is_ready, "steal", NULL);
+	int moved_to = host_port("steal");
+	if (moved_to == stolen)
+		fail("steal still has port %d", stolen);
+	body = NULL;
+	for (int i = 0; i < 300 && !body; i++) {   /* the app sleeps 3 s before it listens */
+		body = http_get(moved_to, "/healthz");
+		if (!body)
+			pump(100);
+	}
+	if (!body || strcmp(body, "ok\n"))
+		fail("steal does not answer on its new port %d", moved_to);
+	free(body);
+	close(thief);
+	delete_pod("steal", -1);
+	wait_until("steal gone", 60, gone, "steal", NULL);
+
 	step("graceful deletion: preStop, SIGTERM, folder and ports released, pod gone");
 	delete_pod("web", -1);
 	pod = get_pod("web");
@@ -506,14 +547,28 @@ int main(int argc, char **argv)
 	step("an exit while the agent is down is recorded");
 	sw_agent_free(agent);
 	agent = NULL;
+	char comm[64] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", live_pid);
+	FILE *cf = fopen(path, "r");
+	if (cf) {
+		if (!fgets(comm, sizeof(comm), cf))
+			comm[0] = '\0';
+		fclose(cf);
+	}
+	printf("killing %d (%s) while the agent is down\n", live_pid, strtok(comm, "\n") ? comm : "?");
 	kill(live_pid, SIGKILL);
 	sleep(1);
 	start_agent();
 	wait_until("live restarted after the recorded exit", 60, ready_with_restarts, "live", (void *)(intptr_t)2);
 	pod = get_pod("live");
-	if (sw_obj_int(ctr_status(pod), "lastState.terminated.exitCode", 0) != 137)
+	if (sw_obj_int(ctr_status(pod), "lastState.terminated.exitCode", 0) != 137) {
+		char *dump = json_dumps(json_object_get(pod, "status"), JSON_INDENT(1));
+		fprintf(stderr, "%s\n", dump);
+		free(dump);
+		dump_events("live");
 		fail("the exit while down was not recorded in lastState (exit code %lld)",
 		     (long long)sw_obj_int(ctr_status(pod), "lastState.terminated.exitCode", 0));
+	}
 	json_decref(pod);
 
 	step("a pod removed while the agent is down: its containers and folder go");
