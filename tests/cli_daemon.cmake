@@ -5,7 +5,7 @@
 # does not wait on the rest of slipway_run.
 slipway_unit_test(printers slipway_manifests slipway_common)
 target_sources(test_printers PRIVATE ${PROJECT_SOURCE_DIR}/run/printers.c
-  ${PROJECT_SOURCE_DIR}/run/printers_yaml.c)
+  ${PROJECT_SOURCE_DIR}/run/printers_yaml.c ${PROJECT_SOURCE_DIR}/run/printers_tab.c)
 target_include_directories(test_printers PRIVATE ${PROJECT_SOURCE_DIR}/run/include)
 target_link_libraries(test_printers PRIVATE PkgConfig::YAML PkgConfig::JANSSON)
 

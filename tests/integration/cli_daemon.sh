@@ -198,7 +198,7 @@ has "describe replicas" "Replicas:               2 desired"
 has "describe strategy" "RollingUpdateStrategy:  25% max unavailable, 25% max surge"
 has "describe events" "Events:"
 expect "describe cm" 0 sw describe cm/cfg -n demo
-has "describe cm data" "GREETING: bonjour"
+has "describe cm data" "bonjour"
 
 # ---- scale -----------------------------------------------------------------
 expect "scale" 0 sw scale deployment web --replicas 5 -n demo

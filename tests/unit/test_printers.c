@@ -200,12 +200,44 @@ static void test_yaml(void **state)
 	                       "v: 1.2.3\n");
 }
 
+static void test_tabwriter(void **state)
+{
+	(void)state;
+	sw_tabwriter *w = sw_tabwriter_new(2);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	sw_tabwriter_printf(w, "Name:\t%s\nNamespace:\tdemo\nLabels:\tapp=web\n\tx=y\nIPs:\n  IP:\t127.0.0.1\n", "web");
+	sw_tabwriter_printf(w, "Conditions:\n  Type\tStatus\tReason\n  ----\t------\t------\n");
+	sw_tabwriter_printf(w, "  Available \tTrue\tMinimumReplicasAvailable\n  Progressing \tTrue\tNewReplicaSetAvailable\n");
+	sw_tabwriter_printf(w, "Events:\t<none>\n");
+	sw_tabwriter_flush(w, f);
+	fclose(f);
+	assert_string_equal(buf, "Name:       web\n"
+	                         "Namespace:  demo\n"
+	                         "Labels:     app=web\n"
+	                         "            x=y\n"
+	                         "IPs:\n"
+	                         "  IP:  127.0.0.1\n"
+	                         "Conditions:\n"
+	                         /* Events: is in the same column block */
+	                         "  Type          Status  Reason\n"
+	                         "  ----          ------  ------\n"
+	                         "  Available     True    MinimumReplicasAvailable\n"
+	                         "  Progressing   True    NewReplicaSetAvailable\n"
+	                         "Events:         <none>\n");
+	free(buf);
+	sw_tabwriter_free(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_human_duration), cmocka_unit_test(test_pod_status),
 		cmocka_unit_test(test_pod_row),        cmocka_unit_test(test_deployment_table),
 		cmocka_unit_test(test_other_kinds),    cmocka_unit_test(test_yaml),
+		cmocka_unit_test(test_tabwriter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,21 @@ void sw_table_free(sw_table *t);
  * resources found in NS namespace." goes to stderr when empty, as kubectl. */
 void sw_print_table(FILE *f, const sw_kind *k, const json_t *items, const sw_print_opts *o);
 
+/* ---- aligned text (Go's text/tabwriter, as kubectl describe uses it) ---- */
+
+/*
+ * Text with cells separated by '\t': a column is as wide as its widest cell
+ * plus padding, over each block of consecutive lines that have that column
+ * (a line without it ends the block); a line's last cell is not aligned.
+ * kubectl describe writes through tabwriter.NewWriter(out, 0, 8, 2, ' ', 0).
+ */
+typedef struct sw_tabwriter sw_tabwriter;
+sw_tabwriter *sw_tabwriter_new(size_t padding);
+void sw_tabwriter_printf(sw_tabwriter *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes everything so far, aligned, and starts over. */
+void sw_tabwriter_flush(sw_tabwriter *w, FILE *f);
+void sw_tabwriter_free(sw_tabwriter *w);
+
 /* ---- YAML --------------------------------------------------------------- */
 
 /* j as a YAML document (block style, keys sorted as kubectl prints them,
