@@ -48,14 +48,29 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 		px_l7_accept(l, fd, sa, salen);
 }
 
+static void accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct px_listener *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->lev && !l->px->draining)
+		evconnlistener_enable(l->lev);
+	px_listener_unref(l);
+}
+
 static void accept_error_cb(struct evconnlistener *lev, void *arg)
 {
 	struct px_listener *l = arg;
 	int e = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = {0, 200000};
 
-	(void)lev;
 	/* EMFILE and friends: pause accepting for a moment rather than spin */
-	sw_warn("accept on %s: %s", l->key, evutil_socket_error_to_string(e));
+	sw_warn("accept on %s: %s (pausing 200 ms)", l->key, evutil_socket_error_to_string(e));
+	evconnlistener_disable(lev);
+	l->refs++;
+	if (event_base_once(l->px->base, -1, EV_TIMEOUT, accept_resume_cb, l, &tv) < 0)
+		accept_resume_cb(-1, 0, l);
 }
 
 static int sockaddr_of(const char *addr, uint16_t port, struct sockaddr_storage *ss,
