@@ -41,8 +41,13 @@
 
 void api_reply_json(api_req *r, int code, json_t *body)
 {
+	api_reply_json_ct(r, code, body, "application/json");
+}
+
+void api_reply_json_ct(api_req *r, int code, json_t *body, const char *content_type)
+{
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
-	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Content-Type", content_type);
 	evhttp_add_header(h, "Cache-Control", "no-cache, private");
 	struct evbuffer *b = evbuffer_new();
 	if (body) {
@@ -415,10 +420,16 @@ static void handle(api_req *r)
 			return;
 		}
 		case ROUTE_API:
-			doc = api_discovery_api();
-			break;
 		case ROUTE_APIS:
-			doc = api_discovery_apis();
+			/* kubectl 1.32 asks for the aggregated form first */
+			if (accept && strstr(accept, "as=APIGroupDiscoveryList") &&
+			    strstr(accept, "g=apidiscovery.k8s.io;v=v2;")) {
+				api_reply_json_ct(r, 200,
+				                  api_discovery_aggregated(r->route.type == ROUTE_API),
+				                  API_AGGREGATED_CT);
+				return;
+			}
+			doc = r->route.type == ROUTE_API ? api_discovery_api() : api_discovery_apis();
 			break;
 		case ROUTE_GROUP:
 			doc = api_discovery_group(r->route.group);

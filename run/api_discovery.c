@@ -266,3 +266,84 @@ json_t *api_openapi_gv(const char *group, const char *version)
 	                 "Kubernetes", "version", sw_run_git_version(), "paths", paths, "components",
 	                 "schemas");
 }
+
+/* ---- aggregated discovery (apidiscovery.k8s.io/v2) ----------------------- */
+
+/* One group version's APIResourceList turned into an
+ * APIVersionDiscovery: subresources ("pods/status") under their parent. */
+static json_t *aggregated_version(const char *group, const char *version)
+{
+	json_t *list = api_discovery_resources(group, version);
+	if (!list)
+		return NULL;
+	json_t *out = json_array();
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(list, "resources"), i, r) {
+		const char *name = json_string_value(json_object_get(r, "name"));
+		const char *g = json_string_value(json_object_get(r, "group"));
+		const char *v = json_string_value(json_object_get(r, "version"));
+		json_t *kind = json_pack("{s:s, s:s, s:s}", "group", g ? g : group, "version",
+		                         v ? v : version, "kind",
+		                         json_string_value(json_object_get(r, "kind")));
+		const char *slash = strchr(name, '/');
+		if (slash) {
+			/* the parent came before it (api_discovery_resources' order) */
+			json_t *parent = json_array_get(out, json_array_size(out) - 1);
+			json_t *subs = json_object_get(parent, "subresources");
+			if (!subs) {
+				subs = json_array();
+				json_object_set_new(parent, "subresources", subs);
+			}
+			json_array_append_new(subs, json_pack("{s:s, s:o, s:O}", "subresource", slash + 1,
+			                                      "responseKind", kind, "verbs",
+			                                      json_object_get(r, "verbs")));
+			continue;
+		}
+		json_t *e = json_pack("{s:s, s:o, s:s, s:s, s:O}", "resource", name, "responseKind", kind,
+		                      "scope",
+		                      json_is_true(json_object_get(r, "namespaced")) ? "Namespaced"
+		                                                                     : "Cluster",
+		                      "singularResource",
+		                      json_string_value(json_object_get(r, "singularName")) ?
+		                              json_string_value(json_object_get(r, "singularName")) : "",
+		                      "verbs", json_object_get(r, "verbs"));
+		if (json_object_get(r, "shortNames"))
+			json_object_set(e, "shortNames", json_object_get(r, "shortNames"));
+		if (json_object_get(r, "categories"))
+			json_object_set(e, "categories", json_object_get(r, "categories"));
+		json_array_append_new(out, e);
+	}
+	json_decref(list);
+	return json_pack("{s:s, s:o, s:s}", "version", version, "resources", out, "freshness",
+	                 "Current");
+}
+
+static json_t *aggregated_group(const char *group, const char *version)
+{
+	json_t *v = aggregated_version(group, version);
+	if (!v)
+		return NULL;
+	json_t *meta = json_object();
+	if (group[0])
+		json_object_set_new(meta, "name", json_string(group));
+	return json_pack("{s:o, s:[o]}", "metadata", meta, "versions", v);
+}
+
+static void add_aggregated(const char *group, const char *version, void *arg)
+{
+	json_t *g = aggregated_group(group, version);
+	if (g)
+		json_array_append_new(arg, g);
+}
+
+json_t *api_discovery_aggregated(bool core)
+{
+	json_t *items = json_array();
+	if (core)
+		add_aggregated("", "v1", items);
+	else
+		each_group(add_aggregated, items);
+	return json_pack("{s:s, s:s, s:{}, s:o}", "kind", "APIGroupDiscoveryList", "apiVersion",
+	                 "apidiscovery.k8s.io/v2", "metadata", "items", items);
+}

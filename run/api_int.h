@@ -121,6 +121,10 @@ json_t *api_discovery_apis(void);
 /* NULL when group is not served. */
 json_t *api_discovery_group(const char *group);
 json_t *api_discovery_resources(const char *group, const char *version);
+/* apidiscovery.k8s.io/v2 APIGroupDiscoveryList: of the core group (/api)
+ * or of the named groups (/apis), what kubectl asks for first. */
+json_t *api_discovery_aggregated(bool core);
+#define API_AGGREGATED_CT "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 /* /openapi/v3 and /openapi/v3/api/v1, /openapi/v3/apis/G/V: operations
  * with their fieldValidation parameter, no schemas (NULL: not served). */
 json_t *api_openapi_index(void);
@@ -176,6 +180,7 @@ int api_read_raw(api_req *r, char **data, size_t *len);
 
 /* Replies and takes body. */
 void api_reply_json(api_req *r, int code, json_t *body);
+void api_reply_json_ct(api_req *r, int code, json_t *body, const char *content_type);
 void api_reply_error(api_req *r, const sw_error *err, const sw_kind *kind, const char *name);
 void api_reply_fail(api_req *r, int code, const char *reason, const sw_kind *kind,
                     const char *name, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
