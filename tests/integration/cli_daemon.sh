@@ -414,6 +414,29 @@ expect "https with token" 0 env SLIPWAY_HOST="https://127.0.0.1:$((port + 1))" S
 	SLIPWAY_HOME="$state" "$slipway" get ns
 has "https lists" "demo"
 
+# ---- the same output as kubectl against the same daemon ---------------------
+if command -v kubectl >/dev/null && [ -f "$state/tls/server.crt" ]; then
+	kc() {
+		kubectl --server "https://127.0.0.1:$((port + 1))" --token "$token" \
+			--certificate-authority "$state/tls/server.crt" "$@"
+	}
+	# nothing with an age in it (the two commands run a second apart); the
+	# deployment's description up to its events
+	for args in "get cm cfg -n demo -o yaml" "get deploy shop -o json" "get secret shop-config -o yaml" \
+		"describe cm cfg -n demo" "describe deploy shop" "describe secret shop-config" "describe ns demo"; do
+		# shellcheck disable=SC2086
+		if kc $args 2>&1 | sed '/^Events:  *[^<]/,$d; /^Events:$/,$d' >"$tmp/kubectl.out" &&
+			sw $args 2>&1 | sed '/^Events:  *[^<]/,$d; /^Events:$/,$d' >"$tmp/slipway.out" &&
+			diff "$tmp/kubectl.out" "$tmp/slipway.out" >"$tmp/diff.out"; then
+			ok
+		else
+			bad "slipway $args differs from kubectl's:"; head -n 20 "$tmp/diff.out"
+		fi
+	done
+else
+	echo "note: kubectl or the TLS certificate missing: comparison skipped"
+fi
+
 # ---- down ------------------------------------------------------------------
 expect "down" 0 sw down
 has "stopped" "slipwayd stopped"
