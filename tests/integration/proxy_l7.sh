@@ -23,7 +23,7 @@ ep() { echo "{\"address\":\"127.0.0.1\",\"port\":$1}"; }
 # 1. round robin and least-conn over a, b; affinity; rules; sticky; mirror
 config <<JSON
 {"version":1,"admin":{"address":"127.0.0.1","port":$ADMIN},"services":[
- {"name":"t/rr","listen":[{"address":"127.0.0.1","port":$((P + 10))}],
+ {"name":"t/rr","listen":[{"address":"127.0.0.1","port":$((P + 10))}],"accessLog":"$T/access.log",
   "groups":[{"name":"g","endpoints":[$(ep $A),$(ep $B)]}]},
  {"name":"t/lc","listen":[{"address":"127.0.0.1","port":$((P + 11))}],"balance":"least-conn",
   "groups":[{"name":"g","endpoints":[$(ep $A),$(ep $B)]}]},
@@ -64,16 +64,21 @@ config <<JSON
   "groups":[{"name":"g","endpoints":[$(ep $HANG)]}]}
 ]}
 JSON
-proxy_start
+proxy_start --log-format json
 
 out=$(client get $U:$((P + 10))/ -n 10)
 [ "$out" = "$(printf 'a 5\nb 5\nstatus=200 10')" ] || fail "round robin: $out"
 ok "round robin: a 5, b 5"
 
 # least-conn: a slow request holds one backend; the next ones go to the other
-curl -s --max-time 10 $U:$((P + 11))/sleep/1500 >"$T/slow.out" &
+curl -s --max-time 20 $U:$((P + 11))/sleep/5000 >"$T/slow.out" &
 SLOW=$!
-sleep 0.3
+i=0
+until [ "$(stat '["services"][1]["groups"][0]["activeConnections"]')" = 1 ]; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "least-conn: the slow request never arrived"
+	sleep 0.02
+done
 out=$(client get $U:$((P + 11))/ -n 6 --new-conn | head -n 1)
 wait $SLOW
 slow=$(cat "$T/slow.out")
@@ -173,6 +178,17 @@ out=$(client raw 127.0.0.1 $((P + 18)) "$hex" --trickle 0.2 --wait 5)
 [ "$(client get $U:$((P + 18))/ -n 3 | head -n 1)" = "a 3" ] || fail "proxy unwell after bad input"
 ok "bad input: 400, 431, 408 (partial head, slowloris), 502 (garbage), 504 (hang)"
 
+"$PY" - "$T/access.log" <<'PYEOF' || fail "access log"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) >= 10, len(lines)
+l = lines[0]
+assert l["service"] == "t/rr" and l["status"] == 200 and l["method"] == "GET", l
+assert l["endpoint"].startswith("127.0.0.1:") and l["group"] == "g", l
+PYEOF
+"$PY" -c "import json,sys; [json.loads(l) for l in open(sys.argv[1]) if l.strip()]" "$T/proxy.log" ||
+	fail "--log-format json: a line is not JSON"
+ok "access log (JSON lines) and --log-format json"
 curl -sf "http://127.0.0.1:$ADMIN/metrics" | grep -q 'slipway_proxy_requests_total{service="t/weights",group="canary"}' ||
 	fail "/metrics lacks per-group figures"
 kill -TERM "$PROXY_PID"

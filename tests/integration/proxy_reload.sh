@@ -26,6 +26,15 @@ cfg() { # VERSION STABLE_WEIGHT CANARY_WEIGHT [B_TERMINATING]
 JSON
 }
 # wrk_check OUT: no socket errors, no non-2xx/3xx, some requests
+# wait_failures N: until /stats counts N rejected files
+wait_failures() {
+	i=0
+	until [ "$(stat '["reloadFailures"]')" = "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "rejected file $1 was not seen"
+		sleep 0.1
+	done
+}
 wrk_check() {
 	grep -q 'requests in' "$1" || fail "wrk did not run: $(cat "$1")"
 	if grep -E 'Socket errors|Non-2xx' "$1"; then fail "$2: failed requests under load"; fi
@@ -66,11 +75,10 @@ out=$(client get "$U/" -n 20 --new-conn)
 ok "terminating endpoint b: no new requests"
 
 echo '{"version": 6, "services": [' | config
-sleep 0.5
+wait_failures 1
 [ "$(stat '["version"]')" = 5 ] || fail "a broken file was applied"
-[ "$(stat '["reloadFailures"]')" = 1 ] || fail "the broken file was not counted"
 cfg 7 -1 0
-sleep 0.5
+wait_failures 2
 grep -q 'services\[0\].groups\[0\]' "$T/proxy.log" || fail "the error does not name the field"
 [ "$(stat '["version"]')" = 5 ] || fail "a bad weight was applied"
 config <<JSON
@@ -78,7 +86,7 @@ config <<JSON
  {"name":"t/web","listen":[{"address":"127.0.0.1","port":$P}],"groups":[{"name":"g","endpoints":[$(ep $A)]}]},
  {"name":"t/busy","listen":[{"address":"127.0.0.1","port":$C}],"groups":[{"name":"g","endpoints":[$(ep $A)]}]}]}
 JSON
-sleep 0.5
+wait_failures 3
 [ "$(stat '["version"]')" = 5 ] || fail "a configuration with a busy port was applied"
 grep -q "listen on 127.0.0.1:$C" "$T/proxy.log" || fail "the busy port is not named"
 [ "$(client get "$U/" -n 4 | head -n 1)" = "a 4" ] || fail "not serving after rejected files"
