@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proxy_int.h"
 #include "slipway/json.h"
@@ -98,6 +99,32 @@ static void test_config_errors(void **state)
 		     "\"g\"}]}]}",
 		     "already used by a");
 	expect_error("{\"services\":[]}", "version");
+}
+
+static void test_config_write(void **state)
+{
+	char dir[] = "/tmp/test-proxy-XXXXXX", path[64];
+	sw_error *err = NULL;
+	struct sw_proxy_config *c = NULL;
+	json_t *j = json_loads(SVC(""), 0, NULL), *bad = json_pack("{s:i}", "version", 1);
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/proxy.json", dir);
+	assert_int_equal(sw_proxy_config_write(path, j, &err), 0);
+	assert_int_equal(sw_proxy_config_load(&c, path, &err), 0);
+	assert_int_equal(c->version, 3);
+	sw_proxy_config_free(c);
+	/* an invalid configuration is refused and the file is left alone */
+	assert_true(sw_proxy_config_write(path, bad, &err) < 0);
+	sw_error_clear(&err);
+	assert_int_equal(sw_proxy_config_load(&c, path, &err), 0);
+	assert_int_equal(c->version, 3);
+	sw_proxy_config_free(c);
+	unlink(path);
+	rmdir(dir);
+	json_decref(j);
+	json_decref(bad);
 }
 
 static size_t feed_all(struct px_msg *m, const char *s)
@@ -340,6 +367,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_ok),        cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_write),
 		cmocka_unit_test(test_parse_pipelined),  cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_rules_and_upstream), cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_stats),
