@@ -5,11 +5,13 @@
  * slipwayd has no multi-object transaction endpoint, so a set is applied
  * in three phases:
  *   1. plan: GET every object; absent -> create, present -> update built
- *      from the live object (server metadata, status and fields the user
- *      never set are kept; labels and annotations the previous apply set
- *      and this one drops are removed, as kubectl's three-way apply does
- *      with kubectl.kubernetes.io/last-applied-configuration), or
- *      unchanged when the manifest adds nothing to what is live;
+ *      from the live object as kubectl's three-way apply does with
+ *      kubectl.kubernetes.io/last-applied-configuration: server metadata
+ *      and status are kept; labels and annotations the user never set are
+ *      kept, those the previous apply set and this one drops are removed;
+ *      fields this apply leaves as the last one set them keep their live
+ *      value (a `slipway scale` survives a re-apply); or unchanged when
+ *      the result adds nothing to what is live;
  *   2. validate: every create and update is sent with ?dryRun=All, so the
  *      server's admission checks all of them before anything is written
  *      (objects in a namespace this same apply creates cannot be checked
@@ -94,6 +96,29 @@ static void merge_map(json_t *md, const json_t *live_md, const json_t *last_md, 
 	}
 }
 
+/*
+ * kubectl's three-way rule for everything outside metadata and status: a
+ * field this apply leaves as the last apply set it keeps its live value, so
+ * what others changed since (`slipway scale`, `rollout undo`) survives a
+ * re-apply of the same manifest; a field the manifest changes is written.
+ * Objects are merged key by key, lists as a whole.
+ */
+static void keep_live_unchanged(json_t *out, const json_t *last, const json_t *live)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(out, key, v) {
+		const json_t *l = json_object_get(last, key), *cur = json_object_get(live, key);
+		if (!l || !cur)
+			continue;
+		if (json_is_object(v) && json_is_object(l) && json_is_object(cur))
+			keep_live_unchanged(v, l, cur);
+		else if (json_equal(v, (json_t *)l) && !json_equal(v, (json_t *)cur))
+			json_object_set(out, key, (json_t *)cur);
+	}
+}
+
 static json_t *merge_update(const json_t *desired, const json_t *live)
 {
 	static const char *const server_md[] = { "uid", "resourceVersion", "creationTimestamp", "generation",
@@ -111,6 +136,20 @@ static json_t *merge_update(const json_t *desired, const json_t *live)
 			json_object_set(md, server_md[i], json_object_get(live_md, server_md[i]));
 	merge_map(md, live_md, last_md, "labels");
 	merge_map(md, live_md, last_md, "annotations");
+	if (last) {
+		const char *key;
+		json_t *v;
+		json_object_foreach(out, key, v) {
+			const json_t *l = json_object_get(last, key), *cur = json_object_get(live, key);
+			if (!strcmp(key, "metadata") || !strcmp(key, "status") || !strcmp(key, "apiVersion") ||
+			    !strcmp(key, "kind") || !l || !cur)
+				continue;
+			if (json_is_object(v) && json_is_object(l) && json_is_object(cur))
+				keep_live_unchanged(v, l, cur);
+			else if (json_equal(v, (json_t *)l) && !json_equal(v, (json_t *)cur))
+				json_object_set(out, key, (json_t *)cur);
+		}
+	}
 	if (json_object_get(live, "status"))
 		json_object_set(out, "status", json_object_get(live, "status"));
 	/* fields the server assigns */

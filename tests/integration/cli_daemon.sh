@@ -205,6 +205,12 @@ expect "scale" 0 sw scale deployment web --replicas 5 -n demo
 has "scaled" "deployment.apps/web scaled"
 expect "scaled replicas" 0 sw get deploy web -n demo -o json
 [ "$(echo "$out" | jq -r .spec.replicas)" = 5 ] && ok || bad "replicas after scale: $(echo "$out" | jq .spec)"
+# a re-apply of the same manifest keeps what scale changed (kubectl's
+# three-way apply); a manifest that changes replicas wins
+expect "re-apply after scale" 0 sw apply -f "$tmp/app2.yaml"
+has "re-apply unchanged" "deployment.apps/web unchanged"
+expect "replicas kept" 0 sw get deploy web -n demo -o json
+[ "$(echo "$out" | jq -r .spec.replicas)" = 5 ] && ok || bad "re-apply reset replicas: $(echo "$out" | jq .spec.replicas)"
 expect "scale back" 0 sw scale deploy/web --replicas=2 -n demo
 expect "scale a configmap" 1 sw scale cm cfg --replicas 2 -n demo
 expect "scale without --replicas" 2 sw scale deploy web -n demo
