@@ -1315,12 +1315,16 @@ static void on_work(evutil_socket_t fd, short what, void *arg)
 	size_t n = a->nqueue;
 	a->queue = NULL;
 	a->nqueue = a->capqueue = 0;
+	int64_t t0 = sw_agent_now_ms();
 	for (size_t i = 0; i < n; i++) {
 		if (!a->closing)
 			sync_pod(a, q[i]);
 		free(q[i]);
 	}
 	free(q);
+	int64_t took = sw_agent_now_ms() - t0;
+	if (took >= 100)
+		sw_debug("node agent: %zu pod syncs took %lld ms", n, (long long)took);
 }
 
 static void index_pod(sw_agent *a, const json_t *pod)
