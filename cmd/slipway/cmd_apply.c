@@ -144,7 +144,7 @@ int cmd_apply(int argc, char **argv, const struct cli_command *self)
 		return kube_fail(err);
 	if (kube_open(&k, state_dir, ns, &err) < 0)
 		return kube_fail(err);
-	rc = kube_apply(&k, objects, dry, output, &err) < 0 ? kube_fail(err) : EXIT_OK;
+	rc = kube_apply(&k, objects, dry, KUBE_APPLY_THREE_WAY, output, &err) < 0 ? kube_fail(err) : EXIT_OK;
 	kube_close(&k);
 	return rc;
 }

@@ -391,7 +391,7 @@ int cmd_deploy(int argc, char **argv, const struct cli_command *self)
 	cleanup_json json_t *objs = NULL;
 	if (sw_releases_open(&r, k.state_dir, &err) < 0 ||
 	    (what ? sw_release_lookup(r, app, what, &info, &err) : sw_release_current(r, app, &info, &err)) < 0 ||
-	    release_objects(&k, r, &info, &objs, &err) < 0 || kube_apply(&k, objs, dry, output, &err) < 0) {
+	    release_objects(&k, r, &info, &objs, &err) < 0 || kube_apply(&k, objs, dry, KUBE_APPLY_RELEASE, output, &err) < 0) {
 		rc = kube_fail(err);
 	} else if (wait && dry == KUBE_DRY_NONE) {
 		json_t *o;

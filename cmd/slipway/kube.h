@@ -88,8 +88,14 @@ int kube_events_for(struct kube *k, const char *ns, const char *uid, json_t **ou
 int kube_load_manifests(const char *const *files, size_t nfiles, json_t **out, sw_error **err);
 
 enum kube_dry_run { KUBE_DRY_NONE, KUBE_DRY_CLIENT, KUBE_DRY_SERVER };
-int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, const char *output,
-               sw_error **err);
+/* KUBE_APPLY_THREE_WAY: kubectl apply (what others changed since the last
+ * apply and the manifest leaves alone is kept); KUBE_APPLY_RELEASE: `slipway
+ * deploy`, the objects are the whole desired state (a deploy after a
+ * rollout undo rolls the release out again) but for spec.replicas, which
+ * keeps a scale when the release does not change it. */
+enum kube_apply_mode { KUBE_APPLY_THREE_WAY, KUBE_APPLY_RELEASE };
+int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, enum kube_apply_mode mode,
+               const char *output, sw_error **err);
 
 /* kubectl rollout status for deployment name: progress lines on stdout,
  * EXIT_OK when rolled out, EXIT_FAIL on ProgressDeadlineExceeded, a

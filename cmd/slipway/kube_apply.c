@@ -119,7 +119,7 @@ static void keep_live_unchanged(json_t *out, const json_t *last, const json_t *l
 	}
 }
 
-static json_t *merge_update(const json_t *desired, const json_t *live)
+static json_t *merge_update(const json_t *desired, const json_t *live, bool release)
 {
 	static const char *const server_md[] = { "uid", "resourceVersion", "creationTimestamp", "generation",
 		                                  "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds",
@@ -136,7 +136,13 @@ static json_t *merge_update(const json_t *desired, const json_t *live)
 			json_object_set(md, server_md[i], json_object_get(live_md, server_md[i]));
 	merge_map(md, live_md, last_md, "labels");
 	merge_map(md, live_md, last_md, "annotations");
-	if (last) {
+	if (last && release) {
+		/* a release is the whole desired state but for the scale */
+		const json_t *r = sw_obj_path(desired, "spec.replicas"), *lr = sw_obj_path(last, "spec.replicas");
+		const json_t *cur = sw_obj_path(live, "spec.replicas");
+		if (r && lr && cur && json_equal((json_t *)r, (json_t *)lr))
+			json_object_set(json_object_get(out, "spec"), "replicas", (json_t *)cur);
+	} else if (last) {
 		const char *key;
 		json_t *v;
 		json_object_foreach(out, key, v) {
@@ -264,8 +270,8 @@ static void print_results(struct item *items, size_t n, enum kube_dry_run dry, c
 	}
 }
 
-int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, const char *output,
-               sw_error **err)
+int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, enum kube_apply_mode mode,
+               const char *output, sw_error **err)
 {
 	size_t n = json_array_size(objects);
 	struct item *items = sw_xcalloc(n ? n : 1, sizeof(*items));
@@ -337,7 +343,7 @@ int kube_apply(struct kube *k, const json_t *objects, enum kube_dry_run dry, con
 		}
 		it->live = live;
 		set_last_applied(it->obj);
-		json_t *merged = merge_update(it->obj, live);
+		json_t *merged = merge_update(it->obj, live, mode == KUBE_APPLY_RELEASE);
 		json_decref(it->obj);
 		it->obj = merged;
 		/* name and ns pointed into the old tree */

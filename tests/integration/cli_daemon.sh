@@ -403,6 +403,23 @@ expect "redeployed keeps replicas" 0 sw get deploy shop -o json
 [ "$(echo "$out" | jq -r .spec.replicas)" = 3 ] && ok || bad "replicas after deploy: $(echo "$out" | jq .spec.replicas)"
 [ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].image')" = "slipway-release/shop:v1-image" ] && ok ||
 	bad "v1 image"
+if [ -n "$(sw get rs -l app=shop -o name 2>/dev/null)" ]; then
+	# a deploy is the whole desired state: after an undo it rolls the release out again
+	i=0
+	while [ $i -lt 100 ] && [ "$(sw get rs -l app=shop,slipway.dev/process=web -o name | wc -l)" -lt 2 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	expect "undo the deploy" 0 sw rollout undo deployment/shop
+	expect "undone image" 0 sw get deploy shop -o json
+	[ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].image')" = "slipway-release/shop:v2-image" ] && ok ||
+		bad "undo image: $(echo "$out" | jq -r '.spec.template.spec.containers[0].image')"
+	expect "deploy v1 again" 0 sw deploy shop v1 --no-wait
+	has "deploy v1 again configured" "deployment.apps/shop configured"
+	expect "redeployed image" 0 sw get deploy shop -o json
+	[ "$(echo "$out" | jq -r '.spec.template.spec.containers[0].image')" = "slipway-release/shop:v1-image" ] && ok ||
+		bad "deploy after undo kept the undone template"
+	[ "$(echo "$out" | jq -r .spec.replicas)" = 3 ] && ok || bad "deploy after undo: replicas"
+fi
 expect "deploy unknown release" 1 sw deploy shop v9
 has "unknown release" "has no release v9"
 
