@@ -325,6 +325,9 @@ static int pod_set(sw_apod *p, json_t *pod, sw_error **err)
 		if (st > 0)
 			p->start_time = st;
 		write_pod_json(p, "pod.json", pod);
+		if (json_array_size(sw_obj_path(pod, "spec.initContainers")) && !sw_obj_deleting(pod))
+			sw_store_event(p->a->store, pod, "Warning", "Unsupported", COMPONENT,
+			               "initContainers are not supported by this node; they do not run");
 	}
 	json_decref(old);
 	size_t i;

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -277,6 +278,23 @@ static char *exec_out(const char *pod, const char *const *argv, int *code)
 	return out;
 }
 
+static int prestop_port, prestop_hits;
+static bool prestop_saw_app;
+
+static char *http_get(int port, const char *path);
+
+static void on_prestop(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	if (!strcmp(evhttp_request_get_uri(req), "/prestop")) {
+		prestop_hits++;
+		char *body = http_get(prestop_port, "/healthz");
+		prestop_saw_app = body != NULL;
+		free(body);
+	}
+	evhttp_send_reply(req, 200, "OK", NULL);
+}
+
 static bool live_went_unready;
 
 static void watch_unready(void *ctx, sw_watch_type type, const sw_kind *k, const json_t *obj,
@@ -338,13 +356,14 @@ static int free_port(void)
 	" {\"name\": \"scratch\", \"mountPath\": \"/scratch\"}],"                                 \
 	" \"readinessProbe\": {\"httpGet\": {\"path\": \"/healthz\", \"port\": \"http\"},"        \
 	" \"periodSeconds\": 1},"                                                                  \
-	" \"lifecycle\": {\"preStop\": {\"exec\": {\"command\": [\"/bin/sh\", \"-c\","              \
-	" \"echo bye > /scratch/prestop\"]}}},"                                                    \
+	" \"lifecycle\": {\"preStop\": {\"httpGet\": {\"path\": \"/prestop\", \"port\": %d}}},"   \
 	" \"resources\": {\"limits\": {\"cpu\": \"500m\", \"memory\": \"64Mi\"}}}]}}"
 
 #define LIVE_POD                                                                                   \
 	"{\"metadata\": {\"name\": \"live\"}, \"spec\": {\"terminationGracePeriodSeconds\": 5,"    \
 	"\"containers\": [{\"name\": \"web\", \"image\": \"hello:test\","                          \
+	" \"lifecycle\": {\"preStop\": {\"exec\": {\"command\": [\"/bin/sh\", \"-c\","              \
+	" \"echo bye > /tmp/prestop\"]}}},"                                                        \
 	" \"livenessProbe\": {\"httpGet\": {\"path\": \"/healthz\", \"port\": 8080},"             \
 	" \"periodSeconds\": 1, \"failureThreshold\": 3, \"timeoutSeconds\": 5},"                                        \
 	" \"startupProbe\": {\"tcpSocket\": {\"port\": 8080}, \"periodSeconds\": 1,"              \
@@ -371,7 +390,19 @@ int main(int argc, char **argv)
 	step("a pod with env, ConfigMap, Secret and emptyDir volumes, readiness probe");
 	create("configmaps", "{\"metadata\": {\"name\": \"cfg\"}, \"data\": {\"greeting\": \"hi from the agent\"}}");
 	create("secrets", "{\"metadata\": {\"name\": \"sec\"}, \"data\": {\"token\": \"czNjcjN0\"}}");
-	create("pods", WEB_POD);
+	/* the preStop hook calls the test's own server, which checks that
+	 * the app still answers when the hook runs (before the stop signal) */
+	struct evhttp *hooks = evhttp_new(base);
+	evhttp_set_gencb(hooks, on_prestop, NULL);
+	struct evhttp_bound_socket *hs = evhttp_bind_socket_with_handle(hooks, "127.0.0.1", 0);
+	if (!hs)
+		fail("no server for the preStop hook");
+	struct sockaddr_in ha;
+	socklen_t hl = sizeof(ha);
+	getsockname(evhttp_bound_socket_get_fd(hs), (struct sockaddr *)&ha, &hl);
+	char web_pod[4096];
+	snprintf(web_pod, sizeof(web_pod), WEB_POD, ntohs(ha.sin_port));
+	create("pods", web_pod);
 	wait_until("web Running and Ready", 120, is_ready, "web", NULL);
 	json_t *pod = get_pod("web");
 	if (strcmp(sw_obj_str(pod, "spec.nodeName"), SW_AGENT_NODE_NAME))
@@ -384,6 +415,7 @@ int main(int argc, char **argv)
 		fail("containerStatuses[0] not started and ready");
 	json_decref(pod);
 	int port = host_port("web");
+	prestop_port = port;
 	char *body = http_get(port, "/");
 	if (!body || strcmp(body, "hi from the agent\n"))
 		fail("GET / on %d answered '%s'", port, body ? body : "(nothing)");
@@ -448,6 +480,8 @@ int main(int argc, char **argv)
 	expect_event("live", "Unhealthy", "Liveness probe failed: HTTP probe failed with statuscode: 404");
 	expect_event("live", "Killing", "Container web failed liveness probe, will be restarted");
 	wait_until("live restarted once and Ready", 60, ready_with_restarts, "live", (void *)(intptr_t)1);
+	if (has_event("live", "FailedPreStopHook", ""))
+		fail("live's exec preStop hook failed");
 
 	step("an app that binds a fixed port: the conflict is an event naming the holder");
 	int fixed = free_port();
@@ -521,6 +555,9 @@ int main(int argc, char **argv)
 	expect_event("web", "Killing", "Stopping container web");
 	if (has_event("web", "FailedPreStopHook", ""))
 		fail("the preStop hook failed");
+	if (prestop_hits != 1 || !prestop_saw_app)
+		fail("the preStop hook ran %d times, app answering: %d", prestop_hits, prestop_saw_app);
+	evhttp_free(hooks);
 	snprintf(path, sizeof(path), "%s/pods/%s", state, uid);
 	if (dir_exists(path))
 		fail("%s is still there", path);
