@@ -73,8 +73,8 @@ int sw_agent_exec(sw_agent *a, const char *ns, const char *name, const char *con
                   int *exit_code, char **out, size_t *out_len, char **errout, size_t *errout_len,
                   sw_error **err)
 {
-	sw_apod *p;
-	sw_actr *c;
+	sw_apod *p = NULL;
+	sw_actr *c = NULL;
 	if (sw_agent_lookup(a, ns, name, container, &p, &c, err) < 0)
 		return sw_error_code(*err);
 	return exec_in(a, p, c, argv, stdin_data, stdin_len, timeout_ms, exit_code, out, out_len, errout,
@@ -101,8 +101,8 @@ int sw_agent_api_exec(void *payload, const json_t *pod, const char *container,
                       sw_error **err)
 {
 	sw_agent *a = payload;
-	sw_apod *p;
-	sw_actr *c;
+	sw_apod *p = NULL;
+	sw_actr *c = NULL;
 	if (pod_of(a, pod, &p, err) < 0 || pick_ctr(p, container, &c, err) < 0)
 		return sw_error_code(*err);
 	return exec_in(a, p, c, argv, stdin_data, stdin_len, 0, exit_code, out, out_len, errout,
@@ -125,8 +125,8 @@ int sw_agent_api_metrics(void *payload, const json_t *pod, const char *container
                          uint64_t *cpu_nanocores, uint64_t *memory_bytes, sw_error **err)
 {
 	sw_agent *a = payload;
-	sw_apod *p;
-	sw_actr *c;
+	sw_apod *p = NULL;
+	sw_actr *c = NULL;
 	if (pod_of(a, pod, &p, err) < 0 || pick_ctr(p, container, &c, err) < 0)
 		return sw_error_code(*err);
 	if (c->st.phase != SW_CTR_RUNNING)
@@ -203,8 +203,8 @@ int sw_agent_pod_metrics(sw_agent *a, const char *ns, const char *name, json_t *
 int sw_agent_log_path(sw_agent *a, const char *ns, const char *name, const char *container,
                       bool previous, char **out, sw_error **err)
 {
-	sw_apod *p;
-	sw_actr *c;
+	sw_apod *p = NULL;
+	sw_actr *c = NULL;
 	if (sw_agent_lookup(a, ns, name, container, &p, &c, err) < 0)
 		return sw_error_code(*err);
 	*out = sw_podrt_log_path(a->state_dir, p->uid, c->name, previous);

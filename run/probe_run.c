@@ -37,7 +37,7 @@ struct sw_check {
 	bool connected;
 	bool done;                /* the verdict is in; the timer delivers it */
 	bool ok;
-	char msg[512];
+	char msg[640];
 };
 
 static void check_free(struct sw_check *c)
