@@ -22,6 +22,8 @@
 struct px_upstream {
 	struct px_upstream *next_idle;
 	struct bufferevent *bev;
+	struct event *rev; /* reads once connected (px_read_into), with serverMs */
+	struct timeval tv;
 	struct px_endpoint *ep;
 	sw_proxy *px;
 	struct px_exchange *x; /* NULL when idle */
@@ -137,6 +139,8 @@ void px_upstream_free(struct px_upstream *u)
 			}
 		u->ep->n_idle--;
 	}
+	if (u->rev)
+		event_free(u->rev);
 	bufferevent_free(u->bev);
 	px_endpoint_unref(u->px, u->ep);
 	free(u);
@@ -171,6 +175,7 @@ static void pool_put(struct px_upstream *u)
 	e->n_idle++;
 	/* idle connections time out after the service's serverMs, as set */
 	bufferevent_setcb(u->bev, idle_read_cb, NULL, idle_event_cb, u);
+	event_add(u->rev, &u->tv);
 }
 
 void px_pool_prune(sw_proxy *px)
@@ -511,7 +516,7 @@ static bool upstream_feed(struct px_exchange *x, struct evbuffer *in, bool eof)
 		return false;
 	}
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) > PX_HIGH_WATER)
-		bufferevent_disable(x->up->bev, EV_READ);
+		event_del(x->up->rev);
 	return true;
 }
 
@@ -532,15 +537,17 @@ static void up_send(struct px_upstream *u)
 	unsigned ms = x->svc->cfg->server_ms;
 
 	if (u->timeout_ms != ms) {
-		struct timeval tv = {ms / 1000, (long)(ms % 1000) * 1000};
-		bufferevent_set_timeouts(u->bev, &tv, NULL);
+		u->tv.tv_sec = ms / 1000;
+		u->tv.tv_usec = (long)(ms % 1000) * 1000;
+		/* writes the backend does not take time out the same way */
+		bufferevent_set_timeouts(u->bev, NULL, &u->tv);
 		u->timeout_ms = ms;
 	}
-	bufferevent_disable(u->bev, EV_WRITE);
+	bufferevent_disable(u->bev, EV_READ | EV_WRITE);
 	/* built again for every try, from the parsed request the client keeps */
 	px_build_request(bufferevent_get_output(u->bev), &x->c->req, x->c->ip, false);
 	px_bev_flush(u->bev);
-	bufferevent_enable(u->bev, EV_READ);
+	event_add(u->rev, &u->tv); /* (re)starts the serverMs inactivity timeout */
 }
 
 static void up_write_cb(struct bufferevent *bev, void *arg)
@@ -548,6 +555,32 @@ static void up_write_cb(struct bufferevent *bev, void *arg)
 	(void)arg;
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
+}
+
+static void up_event_cb(struct bufferevent *bev, short what, void *arg);
+
+static void up_rev_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct px_upstream *u = arg;
+	ssize_t n;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		up_event_cb(u->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, u);
+		return;
+	}
+	n = px_read_into(u->bev);
+	if (n == -2)
+		return;
+	if (n == 0) {
+		up_event_cb(u->bev, BEV_EVENT_READING | BEV_EVENT_EOF, u);
+		return;
+	}
+	if (n < 0) {
+		up_event_cb(u->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, u);
+		return;
+	}
+	up_read_cb(u->bev, u);
 }
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -562,6 +595,8 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		u->connected = true;
 		px_nodelay(bufferevent_getfd(bev));
+		u->rev = event_new(u->px->base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+				   up_rev_cb, u);
 		up_send(u);
 		return;
 	}
@@ -731,8 +766,8 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 		}
 		bufferevent_disable(bev, EV_WRITE);
 	}
-	if (c->x && c->x->up)
-		bufferevent_enable(c->x->up->bev, EV_READ);
+	if (c->x && c->x->up && c->x->up->rev && !event_pending(c->x->up->rev, EV_READ, NULL))
+		event_add(c->x->up->rev, &c->x->up->tv);
 }
 
 static void client_event_cb(struct bufferevent *bev, short what, void *arg)
