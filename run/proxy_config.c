@@ -176,7 +176,8 @@ static int parse_group(struct ctx *c, const char *path, const json_t *o,
 	g->endpoints = sw_xcalloc(json_array_size(eps) + 1, sizeof(*g->endpoints));
 	json_array_foreach(eps, i, v) {
 		char sub[256];
-		snprintf(sub, sizeof(sub), "%s.endpoints[%zu]", path, i);
+		if (snprintf(sub, sizeof(sub), "%s.endpoints[%zu]", path, i) >= (int)sizeof(sub))
+			return FAIL(c, path, "nested too deep");
 		g->n_endpoints = i + 1;
 		if (parse_endpoint(c, sub, v, &g->endpoints[i]) < 0)
 			return -1;
@@ -201,7 +202,8 @@ static int parse_name_value(struct ctx *c, const char *path, const json_t *o, co
 
 	if (!v)
 		return 0;
-	snprintf(sub, sizeof(sub), "%s.%s", path, key);
+	if (snprintf(sub, sizeof(sub), "%s.%s", path, key) >= (int)sizeof(sub))
+		return FAIL(c, path, "nested too deep");
 	if (!json_is_object(v))
 		return FAIL(c, sub, "must be an object");
 	if (only_keys(c, sub, v, keys) < 0 || get_str(c, sub, v, "name", true, name) < 0 ||
@@ -231,7 +233,8 @@ static int parse_rule(struct ctx *c, const char *path, const json_t *o,
 	if (gi < 0)
 		return FAIL(c, path, "group \"%s\" is not one of the service's groups", group);
 	r->group = (size_t)gi;
-	snprintf(sub, sizeof(sub), "%s.match", path);
+	if (snprintf(sub, sizeof(sub), "%s.match", path) >= (int)sizeof(sub))
+		return FAIL(c, path, "nested too deep");
 	if (only_keys(c, sub, mo, mkeys) < 0 ||
 	    parse_name_value(c, sub, mo, "header", &m->header_name, &m->header_value) < 0 ||
 	    parse_name_value(c, sub, mo, "cookie", &m->cookie_name, &m->cookie_value) < 0 ||
@@ -260,7 +263,8 @@ static int parse_timeouts(struct ctx *c, const char *path, const json_t *svc,
 		return -1;
 	if (!o)
 		return 0;
-	snprintf(sub, sizeof(sub), "%s.timeouts", path);
+	if (snprintf(sub, sizeof(sub), "%s.timeouts", path) >= (int)sizeof(sub))
+		return FAIL(c, path, "nested too deep");
 	if (only_keys(c, sub, o, keys) < 0 ||
 	    get_uint(c, sub, o, "connectMs", false, 1, 3600000, &s->connect_ms) < 0 ||
 	    get_uint(c, sub, o, "serverMs", false, 1, 3600000, &s->server_ms) < 0 ||
@@ -287,7 +291,8 @@ static int parse_http_extras(struct ctx *c, const char *path, const json_t *o,
 		s->rules = sw_xcalloc(json_array_size(v) + 1, sizeof(*s->rules));
 		json_t *r;
 		json_array_foreach(v, i, r) {
-			snprintf(sub, sizeof(sub), "%s.rules[%zu]", path, i);
+			if (snprintf(sub, sizeof(sub), "%s.rules[%zu]", path, i) >= (int)sizeof(sub))
+				return FAIL(c, path, "nested too deep");
 			s->n_rules = i + 1;
 			if (parse_rule(c, sub, r, s, &s->rules[i]) < 0)
 				return -1;
@@ -296,7 +301,8 @@ static int parse_http_extras(struct ctx *c, const char *path, const json_t *o,
 	if (get_obj(c, path, o, "sticky", false, &v) < 0)
 		return -1;
 	if (v) {
-		snprintf(sub, sizeof(sub), "%s.sticky", path);
+		if (snprintf(sub, sizeof(sub), "%s.sticky", path) >= (int)sizeof(sub))
+			return FAIL(c, path, "nested too deep");
 		s->sticky_max_age_s = 86400;
 		if (only_keys(c, sub, v, skeys) < 0 ||
 		    get_str(c, sub, v, "cookie", true, &s->sticky_cookie) < 0 ||
@@ -313,7 +319,8 @@ static int parse_http_extras(struct ctx *c, const char *path, const json_t *o,
 	if (v) {
 		cleanup_free char *group = NULL;
 		int gi;
-		snprintf(sub, sizeof(sub), "%s.mirror", path);
+		if (snprintf(sub, sizeof(sub), "%s.mirror", path) >= (int)sizeof(sub))
+			return FAIL(c, path, "nested too deep");
 		s->mirror_timeout_ms = 1000;
 		if (only_keys(c, sub, v, mkeys) < 0 ||
 		    get_str(c, sub, v, "group", true, &group) < 0 ||
@@ -370,7 +377,8 @@ static int parse_service(struct ctx *c, const char *path, const json_t *o,
 		return FAIL(c, path, "\"listen\" must be an array of 1..%d addresses",
 			    SW_PROXY_MAX_LISTEN);
 	json_array_foreach(v, i, e) {
-		snprintf(sub, sizeof(sub), "%s.listen[%zu]", path, i);
+		if (snprintf(sub, sizeof(sub), "%s.listen[%zu]", path, i) >= (int)sizeof(sub))
+			return FAIL(c, path, "nested too deep");
 		s->n_listen = i + 1;
 		if (parse_addr_port(c, sub, e, &s->listen[i].address, &s->listen[i].port, lkeys) <
 		    0)
@@ -381,7 +389,8 @@ static int parse_service(struct ctx *c, const char *path, const json_t *o,
 		return -1;
 	s->affinity_timeout_s = 10800;
 	if (v) {
-		snprintf(sub, sizeof(sub), "%s.affinity", path);
+		if (snprintf(sub, sizeof(sub), "%s.affinity", path) >= (int)sizeof(sub))
+			return FAIL(c, path, "nested too deep");
 		if (only_keys(c, sub, v, akeys) < 0 || get_bool(c, sub, v, "clientIP", &s->affinity) < 0 ||
 		    get_uint(c, sub, v, "timeoutSeconds", false, 1, 86400, &s->affinity_timeout_s) < 0)
 			return -1;
@@ -394,7 +403,8 @@ static int parse_service(struct ctx *c, const char *path, const json_t *o,
 			    SW_PROXY_MAX_GROUPS);
 	s->groups = sw_xcalloc(json_array_size(v), sizeof(*s->groups));
 	json_array_foreach(v, i, e) {
-		snprintf(sub, sizeof(sub), "%s.groups[%zu]", path, i);
+		if (snprintf(sub, sizeof(sub), "%s.groups[%zu]", path, i) >= (int)sizeof(sub))
+			return FAIL(c, path, "nested too deep");
 		s->n_groups = i + 1;
 		if (parse_group(c, sub, e, &s->groups[i]) < 0)
 			return -1;

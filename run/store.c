@@ -559,7 +559,7 @@ int sw_store_list(sw_store *s, const sw_kind *k, const sw_list_opts *opts, json_
 	char *cont = NULL;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *obj;
+		json_t *obj = NULL;
 		if (load_doc(s, (const char *)sqlite3_column_text(st, 2), &obj, err) < 0)
 			return SW_EFAIL;
 		if (!sw_selector_matches(opts->labels, sw_obj_labels(obj))) {
@@ -942,7 +942,7 @@ int sw_store_changes_since(sw_store *s, const sw_kind *k, const char *ns, uint64
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const sw_kind *ck = kind_named((const char *)sqlite3_column_text(st, 1));
-		json_t *obj;
+		json_t *obj = NULL;
 		if (!ck || load_doc(s, (const char *)sqlite3_column_text(st, 2), &obj, err) < 0)
 			continue;
 		uint64_t rv = strtoull(sw_obj_str(obj, "metadata.resourceVersion") ?
