@@ -313,3 +313,9 @@ void sw_release_infos_free(sw_release_info *v, size_t n)
 		sw_release_info_release(&v[i]);
 	free(v);
 }
+
+int sw_release_secret_value(sw_releases *r, const char *app, const char *key, const char *digest,
+                            char **out, sw_error **err)
+{
+	return release_db_secret(r, app, key, digest, out, err);
+}

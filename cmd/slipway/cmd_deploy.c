@@ -29,9 +29,6 @@
 #include "slipway/object.h"
 #include "slipway/release.h"
 #include "slipway/statedir.h"
-/* release_db_secret: release.h has no public way to read a secret value
- * back (the lead is asked for one in the report) */
-#include "../../release/release_int.h"
 
 const char cli_deploy_usage[] =
 	"usage: slipway deploy APP [RELEASE] [-n NS] [--no-wait] [--timeout D] [--dry-run=client|server] [-o yaml|json]\n"
@@ -104,7 +101,7 @@ static int read_config(sw_releases *r, const char *app, const json_t *doc, struc
 		const char *digest = json_string_value(json_object_get(e, "secret"));
 		if (digest) {
 			char *val = NULL;
-			if ((ret = release_db_secret(r, app, keys[i], digest, &val, err)) < 0)
+			if ((ret = sw_release_secret_value(r, app, keys[i], digest, &val, err)) < 0)
 				break;
 			char *b = base64(val, strlen(val));
 			json_object_set_new(c->secret, keys[i], json_string(b));

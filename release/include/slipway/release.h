@@ -176,4 +176,14 @@ int sw_release_push(sw_releases *r, const char *app, const char *what, const cha
 int sw_release_pull(sw_releases *r, const char *src, const sw_registry_opts *opts, sw_release_info *out,
                     sw_error **err);
 
+/*
+ * The value of APP's secret config var KEY whose sha256 (as the release
+ * document records it, "sha256:...") is digest: secrets live in the
+ * release index, outside releases, so `slipway deploy` can hand them to
+ * the orchestrator as a Secret. Caller frees *out. SW_ENOTFOUND when the
+ * index does not hold it (a release imported from elsewhere).
+ */
+int sw_release_secret_value(sw_releases *r, const char *app, const char *key, const char *digest,
+                            char **out, sw_error **err);
+
 #endif
