@@ -263,7 +263,7 @@ static int free_range(int *lo)
 static void test_ports(void **state)
 {
 	(void)state;
-	int lo;
+	int lo = 0;
 	assert_int_equal(free_range(&lo), 0);
 	sw_ports *p = sw_ports_new(lo, lo + 7);
 	json_t *spec = J("{\"containers\": [{\"name\": \"web\", \"ports\": [{\"name\": \"http\", "
