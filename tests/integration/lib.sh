@@ -142,6 +142,6 @@ slipwayd_start() {
 slipwayd_stop() {
 	[ -n "${slipwayd_pid:-}" ] || return 0
 	kill "-${1:-TERM}" "$slipwayd_pid" 2>/dev/null
-	wait "$slipwayd_pid" 2>/dev/null
+	wait "$slipwayd_pid" 2>/dev/null || true
 	slipwayd_pid=""
 }
