@@ -291,6 +291,9 @@ void px_upstream_free(struct px_upstream *u);
 void px_nodelay(evutil_socket_t fd);
 /* Sends bev's queued output now when its write event is off. */
 void px_bev_flush(struct bufferevent *bev);
+/* One recv() into bev's input (bufferevent_socket asks FIONREAD first):
+ * bytes read, 0 at EOF, -1 on error, -2 when nothing is there. */
+ssize_t px_read_into(struct bufferevent *bev);
 /* Closes idle client connections (draining). */
 void px_l7_drain(sw_proxy *px);
 /* Frees every connection (at exit). */

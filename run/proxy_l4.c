@@ -21,6 +21,7 @@ struct l4 {
 	struct px_group *g;
 	struct px_endpoint *ep;
 	struct bufferevent *side[2]; /* 0: client, 1: backend */
+	struct event *rev[2];        /* reads (px_read_into) */
 	bool eof[2], shut[2];
 	struct px_endpoint *tried[PX_MAX_TRIES];
 	size_t n_tried;
@@ -38,9 +39,12 @@ static void l4_free(struct l4 *t)
 		t->svc->sh->stats->active--;
 		px_endpoint_unref(px, t->ep);
 	}
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		if (t->rev[i])
+			event_free(t->rev[i]);
 		if (t->side[i])
 			bufferevent_free(t->side[i]);
+	}
 	if (t->prev)
 		t->prev->next = t->next;
 	else
@@ -95,7 +99,7 @@ static void pump_read(struct bufferevent *bev, void *arg)
 	evbuffer_add_buffer(bufferevent_get_output(to), in);
 	px_bev_flush(to);
 	if (evbuffer_get_length(bufferevent_get_output(to)) >= PX_HIGH_WATER)
-		bufferevent_disable(bev, EV_READ);
+		event_del(t->rev[from]);
 }
 
 static void pump_write(struct bufferevent *bev, void *arg)
@@ -105,8 +109,8 @@ static void pump_write(struct bufferevent *bev, void *arg)
 
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
-	if (!t->eof[1 - to])
-		bufferevent_enable(t->side[1 - to], EV_READ);
+	if (!t->eof[1 - to] && t->rev[1 - to])
+		event_add(t->rev[1 - to], NULL);
 	maybe_done(t);
 }
 
@@ -118,11 +122,28 @@ static void pump_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_EOF) {
 		pump_read(bev, t);
 		t->eof[i] = true;
-		bufferevent_disable(bev, EV_READ);
+		event_del(t->rev[i]);
 		maybe_done(t);
 		return;
 	}
 	l4_free(t);
+}
+
+static void pump_rev(evutil_socket_t fd, short what, void *arg)
+{
+	struct l4 *t = arg;
+	int i = fd == bufferevent_getfd(t->side[0]) ? 0 : 1;
+	ssize_t n = px_read_into(t->side[i]);
+
+	(void)what;
+	if (n == -2)
+		return;
+	if (n == 0)
+		pump_event(t->side[i], BEV_EVENT_READING | BEV_EVENT_EOF, t);
+	else if (n < 0)
+		pump_event(t->side[i], BEV_EVENT_READING | BEV_EVENT_ERROR, t);
+	else
+		pump_read(t->side[i], t);
 }
 
 static void l4_connect(struct l4 *t);
@@ -139,8 +160,10 @@ static void connect_event(struct bufferevent *bev, short what, void *arg)
 		for (int i = 0; i < 2; i++) {
 			bufferevent_setcb(t->side[i], pump_read, pump_write, pump_event, t);
 			bufferevent_setwatermark(t->side[i], EV_WRITE, PX_HIGH_WATER / 2, 0);
-			bufferevent_disable(t->side[i], EV_WRITE);
-			bufferevent_enable(t->side[i], EV_READ);
+			bufferevent_disable(t->side[i], EV_READ | EV_WRITE);
+			t->rev[i] = event_new(t->px->base, bufferevent_getfd(t->side[i]),
+					      EV_READ | EV_PERSIST, pump_rev, t);
+			event_add(t->rev[i], NULL);
 		}
 		return;
 	}

@@ -99,7 +99,7 @@ void px_bev_flush(struct bufferevent *bev)
  * every read (an extra syscall per read, costly in a VM); the client side
  * reads with its own event and this instead. Returns the bytes read, 0 at
  * EOF, -1 on error, -2 when nothing is there. */
-static ssize_t px_read_into(struct bufferevent *bev)
+ssize_t px_read_into(struct bufferevent *bev)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_iovec v;
