@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <event2/event.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,11 +98,57 @@ static void ticket_cancel(sw_ticket *t)
 
 /* ---- events ---------------------------------------------------------------- */
 
+/*
+ * Events are queued and written after the current batch of work: writing
+ * one costs a store transaction (a dedupe lookup, pruning), and a start of
+ * 100 pods should hand every container to the runtime before it records
+ * 400 events about them.
+ */
+static void on_flush(evutil_socket_t fd, short what, void *arg);
+
+static void agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
+                        const char *component, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
+                        const char *component, const char *fmt, ...)
+{
+	if (a->closing || !obj)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *e = json_pack("{s:O,s:s,s:s,s:s,s:s}", "obj", obj, "type", type, "reason", reason,
+	                      "component", component, "message", msg);
+	if (!e)
+		return;   /* a message that is not UTF-8 */
+	json_array_append_new(a->events, e);
+	event_active(a->flush_ev, EV_TIMEOUT, 0);
+}
+
+static void flush_events(sw_agent *a)
+{
+	json_t *evs = a->events;
+	a->events = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(evs, i, e)
+		sw_store_event(a->store, json_object_get(e, "obj"), sw_obj_str(e, "type"), sw_obj_str(e, "reason"),
+		               sw_obj_str(e, "component"), "%s", sw_obj_str(e, "message"));
+	json_decref(evs);
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush_events(arg);
+}
+
 #define pod_event(p, type, reason, ...)                                                  \
 	do {                                                                              \
 		if (!(p)->gone && (p)->pod)                                               \
-			sw_store_event((p)->a->store, (p)->pod, type, reason, COMPONENT,   \
-			               __VA_ARGS__);                                       \
+			agent_event((p)->a, (p)->pod, type, reason, COMPONENT, __VA_ARGS__); \
 	} while (0)
 
 /* ---- pods and containers ----------------------------------------------------- */
@@ -326,7 +373,7 @@ static int pod_set(sw_apod *p, json_t *pod, sw_error **err)
 			p->start_time = st;
 		write_pod_json(p, "pod.json", pod);
 		if (json_array_size(sw_obj_path(pod, "spec.initContainers")) && !sw_obj_deleting(pod))
-			sw_store_event(p->a->store, pod, "Warning", "Unsupported", COMPONENT,
+			agent_event(p->a, pod, "Warning", "Unsupported", COMPONENT,
 			               "initContainers are not supported by this node; they do not run");
 	}
 	json_decref(old);
@@ -1221,7 +1268,7 @@ static bool bind_pod(sw_apod *p)
 	}
 	json_decref(p->pod);
 	p->pod = out;
-	sw_store_event(a->store, p->pod, "Normal", "Scheduled", "default-scheduler",
+	agent_event(a, p->pod, "Normal", "Scheduled", "default-scheduler",
 	               "Successfully assigned %s/%s to %s", p->ns, p->name, SW_AGENT_NODE_NAME);
 	return true;
 }
@@ -1471,9 +1518,11 @@ int sw_agent_start(sw_agent **out, struct event_base *base, sw_store *store, con
 	int lo, hi;
 	sw_ports_default_range(&lo, &hi);
 	a->ports = sw_ports_new(lo, hi);
+	a->events = json_array();
 	a->work_ev = event_new(base, -1, 0, on_work, a);
+	a->flush_ev = event_new(base, -1, 0, on_flush, a);
 	a->resync_ev = event_new(base, -1, EV_PERSIST, on_resync, a);
-	if (!a->work_ev || !a->resync_ev || !a->pod_kind) {
+	if (!a->work_ev || !a->flush_ev || !a->resync_ev || !a->pod_kind) {
 		sw_agent_free(a);
 		return sw_error_set(err, SW_EFAIL, "node agent: cannot set up its events");
 	}
@@ -1545,6 +1594,8 @@ void sw_agent_free(sw_agent *a)
 {
 	if (!a)
 		return;
+	if (a->events && a->store)
+		flush_events(a);
 	a->closing = true;
 	if (a->watch_id > 0)
 		sw_store_unwatch(a->store, a->watch_id);
@@ -1565,6 +1616,9 @@ void sw_agent_free(sw_agent *a)
 		event_free(a->work_ev);
 	if (a->resync_ev)
 		event_free(a->resync_ev);
+	if (a->flush_ev)
+		event_free(a->flush_ev);
+	json_decref(a->events);
 	sw_ports_free(a->ports);
 	json_decref(a->index);
 	free(a->state_dir);

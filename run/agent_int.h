@@ -341,7 +341,8 @@ struct sw_agent {
 	const sw_kind *pod_kind;
 	int watch_id;
 	int resync_ms;
-	struct event *work_ev, *resync_ev;
+	struct event *work_ev, *resync_ev, *flush_ev;
+	json_t *events;            /* queued: [{obj, type, reason, component, message}] */
 	sw_apod *pods;
 	json_t *index;             /* uid -> [ns, name] of the store's pods */
 	char **queue;
