@@ -106,6 +106,15 @@ static void ticket_cancel(sw_ticket *t)
  */
 static void on_flush(evutil_socket_t fd, short what, void *arg);
 
+/* Runs a timer event on the next turn of the loop, after pending I/O. */
+static void kick(struct event *ev)
+{
+	if (!evtimer_pending(ev, NULL)) {
+		struct timeval zero = { 0, 0 };
+		evtimer_add(ev, &zero);
+	}
+}
+
 static void agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
                         const char *component, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
@@ -123,26 +132,34 @@ static void agent_event(sw_agent *a, const json_t *obj, const char *type, const 
 	if (!e)
 		return;   /* a message that is not UTF-8 */
 	json_array_append_new(a->events, e);
-	event_active(a->flush_ev, EV_TIMEOUT, 0);
+	kick(a->flush_ev);
 }
 
-static void flush_events(sw_agent *a)
+/* Writes up to max queued events (0: all). */
+static void flush_events(sw_agent *a, size_t max)
 {
-	json_t *evs = a->events;
-	a->events = json_array();
-	size_t i;
-	json_t *e;
-	json_array_foreach(evs, i, e)
+	size_t n = json_array_size(a->events);
+	if (max && n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(a->events, i);
 		sw_store_event(a->store, json_object_get(e, "obj"), sw_obj_str(e, "type"), sw_obj_str(e, "reason"),
 		               sw_obj_str(e, "component"), "%s", sw_obj_str(e, "message"));
-	json_decref(evs);
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_remove(a->events, 0);
 }
+
+#define EVENTS_CHUNK 16
 
 static void on_flush(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	flush_events(arg);
+	sw_agent *a = arg;
+	flush_events(a, EVENTS_CHUNK);
+	if (json_array_size(a->events))
+		kick(a->flush_ev);
 }
 
 #define pod_event(p, type, reason, ...)                                                  \
@@ -1353,28 +1370,34 @@ static void enqueue(sw_agent *a, const char *uid)
 		a->queue = sw_xreallocarray(a->queue, a->capqueue, sizeof(char *));
 	}
 	a->queue[a->nqueue++] = sw_xstrdup(uid);
-	event_active(a->work_ev, EV_TIMEOUT, 0);
+	kick(a->work_ev);
 }
+
+/* A few syncs per turn of the loop, so the API, probes and the runtime's
+ * reports are served between them while 100 pods start. */
+#define WORK_CHUNK 20
 
 static void on_work(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	sw_agent *a = arg;
-	char **q = a->queue;
-	size_t n = a->nqueue;
-	a->queue = NULL;
-	a->nqueue = a->capqueue = 0;
+	size_t n = a->nqueue < WORK_CHUNK ? a->nqueue : WORK_CHUNK;
+	char *batch[WORK_CHUNK];
+	memcpy(batch, a->queue, n * sizeof(char *));
+	memmove(a->queue, a->queue + n, (a->nqueue - n) * sizeof(char *));
+	a->nqueue -= n;
 	int64_t t0 = sw_agent_now_ms();
 	for (size_t i = 0; i < n; i++) {
 		if (!a->closing)
-			sync_pod(a, q[i]);
-		free(q[i]);
+			sync_pod(a, batch[i]);
+		free(batch[i]);
 	}
-	free(q);
 	int64_t took = sw_agent_now_ms() - t0;
 	if (took >= 100)
 		sw_debug("node agent: %zu pod syncs took %lld ms", n, (long long)took);
+	if (a->nqueue)
+		kick(a->work_ev);
 }
 
 static void index_pod(sw_agent *a, const json_t *pod)
@@ -1519,8 +1542,8 @@ int sw_agent_start(sw_agent **out, struct event_base *base, sw_store *store, con
 	sw_ports_default_range(&lo, &hi);
 	a->ports = sw_ports_new(lo, hi);
 	a->events = json_array();
-	a->work_ev = event_new(base, -1, 0, on_work, a);
-	a->flush_ev = event_new(base, -1, 0, on_flush, a);
+	a->work_ev = evtimer_new(base, on_work, a);
+	a->flush_ev = evtimer_new(base, on_flush, a);
 	a->resync_ev = event_new(base, -1, EV_PERSIST, on_resync, a);
 	if (!a->work_ev || !a->flush_ev || !a->resync_ev || !a->pod_kind) {
 		sw_agent_free(a);
@@ -1595,7 +1618,7 @@ void sw_agent_free(sw_agent *a)
 	if (!a)
 		return;
 	if (a->events && a->store)
-		flush_events(a);
+		flush_events(a, 0);
 	a->closing = true;
 	if (a->watch_id > 0)
 		sw_store_unwatch(a->store, a->watch_id);
