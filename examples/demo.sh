@@ -1,8 +1,11 @@
 #!/bin/sh
-# The main job, as far as the code goes today: build the example apps from
-# their Dockerfiles into slipway's image store on a busybox base, then run
-# the multi-stage example's image under runc to show it works, and release
-# hello with a config change. (deploy joins this script when it lands.)
+# The main job: build the example apps from their Dockerfiles into slipway's
+# image store on a busybox base, run the multi-stage example's image under
+# runc, release hello (image + config + its slipway.yaml) with a config
+# change, then deploy it to slipwayd: 3 pods behind a Service on
+# 127.0.0.1:8080, scaled to 4, and the rollout history. The app keeps
+# running afterwards (`slipway get pods`; `slipway delete deploy/hello svc/hello`
+# removes it; `slipway down` stops slipwayd).
 #
 # State goes to the default state dir (/var/lib/slipway as root) unless
 # SLIPWAY_HOME says otherwise. Needs root (overlayfs, runc).
@@ -46,10 +49,27 @@ runc --root "$tmp/runc" run --bundle "$tmp/bundle" slipway-demo </dev/null
 
 echo
 echo "== 6. release: image + config vars -> an immutable release ID (a new one per change)"
-r1=$("$slipway" release hello --image hello:demo --note "make demo" -q)
+r1=$("$slipway" release hello --image hello:demo -f hello/slipway.yaml --note "make demo" -q)
 r2=$("$slipway" config set hello GREETING="hello from a release" -q)
 "$slipway" releases hello -n 3
 "$slipway" release diff hello "$r1" "$r2"
 
 echo
-echo "demo: built hello:demo and multistage:demo; see \`slipway images\` and \`slipway image inspect hello:demo\`"
+echo "== 7. run: slipwayd (started in the background if it is not running) deploys the release"
+"$slipway" up
+"$slipway" deploy hello --timeout 180s
+"$slipway" get deploy,rs,pods,svc,endpoints -o wide
+echo "-- GET http://127.0.0.1:8080/ through slipway-proxy:"
+i=0
+until curl -fsS --max-time 2 http://127.0.0.1:8080/; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || { echo "demo: the Service did not answer" >&2; exit 1; }
+	sleep 0.2
+done
+"$slipway" scale deployment hello --replicas 4
+"$slipway" rollout status deployment/hello --timeout 120s
+"$slipway" rollout history deployment/hello
+
+echo
+echo "demo: hello runs on http://127.0.0.1:8080/ (slipway get pods; slipway logs deployment/hello;"
+echo "      slipway delete deploy/hello svc/hello removes it; slipway down stops slipwayd)"

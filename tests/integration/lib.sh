@@ -92,13 +92,13 @@ sw() { "$bin" --state-dir "$state" "$@"; }
 # wait_for SECONDS CMD...: retries CMD every 0.1 s until it succeeds; 1 when
 # it never did.
 wait_for() {
-	limit=$(( $1 * 10 ))
+	_wf_limit=$(( $1 * 10 ))
 	shift
-	i=0
-	while [ $i -lt $limit ]; do
+	_wf_i=0
+	while [ $_wf_i -lt $_wf_limit ]; do
 		if "$@" >/dev/null 2>&1; then return 0; fi
 		sleep 0.1
-		i=$((i + 1))
+		_wf_i=$((_wf_i + 1))
 	done
 	return 1
 }
