@@ -3,7 +3,7 @@
 # (build/ is a source folder).
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 30
 BUILD_DIR ?= _build/release
 TEST_DIR ?= _build/test
 
