@@ -1,7 +1,8 @@
 /*
  * cmd_events.c - `slipway events` (kubectl events: the namespace's events
  * oldest first, optionally watched) and `slipway top pods` (CPU and memory
- * from metrics.k8s.io, which the node agent fills from the cgroups).
+ * from metrics.k8s.io, which the node agent fills from the cgroups);
+ * `top service` is in cmd_top_service.c.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cmd_top_service.h"
 #include "kube.h"
 #include "slipway/cleanup.h"
 #include "slipway/json.h"
@@ -35,10 +37,20 @@ const char cli_events_usage[] =
 
 const char cli_top_usage[] =
 	"usage: slipway top pod [NAME] [-n NS | -A] [-l SEL] [--no-headers]\n"
+	"       slipway top service|svc NAME [-n NS] [-o table|json] [--no-headers]\n"
 	"\n"
 	"Shows the CPU (cores, from the cgroup's usage) and memory (working set\n"
 	"bytes) of running pods, as kubectl top pods does.\n"
 	"\n"
+	"`top service NAME` shows the service proxy's figures for a Service, per\n"
+	"Service port and backend group: GROUP WEIGHT ENDPOINTS (usable/all), RPS,\n"
+	"SUCCESS% and latency P50/P90/P99 over the last 60 s, then the counters\n"
+	"ERRORS, ACTIVE (in flight) and MIRRORED; `-o json` prints the Service's\n"
+	"part of the proxy's /stats. It reads the proxy's admin port from the\n"
+	"local state dir (STATE/proxy/admin-port): local daemon only, and it\n"
+	"works while slipwayd is down.\n"
+	"\n"
+	"  -o, --output FORMAT      top service: table (default) or json\n"
 	"  -n, --namespace NS       the namespace (default \"default\")\n"
 	"  -A, --all-namespaces     every namespace\n"
 	"  -l, --selector SEL       only pods matching the label selector\n"
@@ -237,12 +249,13 @@ int cmd_top(int argc, char **argv, const struct cli_command *self)
 		{ "all-namespaces", no_argument, NULL, 'A' },
 		{ "selector", required_argument, NULL, 'l' },
 		{ "containers", no_argument, NULL, OPT_CONTAINERS },
+		{ "output", required_argument, NULL, 'o' },
 		{ "no-headers", no_argument, NULL, KOPT_NO_HEADERS },
 		{ "state-dir", required_argument, NULL, KOPT_STATE_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = NULL, *ns = NULL, *selector = NULL;
+	const char *state_dir = NULL, *ns = NULL, *selector = NULL, *output = NULL;
 	bool all = false, containers = false, no_headers = false;
 	struct kube k;
 	sw_error *err = NULL;
@@ -250,11 +263,12 @@ int cmd_top(int argc, char **argv, const struct cli_command *self)
 
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "n:Al:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:Al:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n': ns = optarg; break;
 		case 'A': all = true; break;
 		case 'l': selector = optarg; break;
+		case 'o': output = optarg; break;
 		case OPT_CONTAINERS: containers = true; break;
 		case KOPT_NO_HEADERS: no_headers = true; break;
 		case KOPT_STATE_DIR: state_dir = optarg; break;
@@ -262,9 +276,21 @@ int cmd_top(int argc, char **argv, const struct cli_command *self)
 		default: return cli_usage_error(self, "top: unknown or incomplete flag '%s'", argv[optind - 1]);
 		}
 	}
+	if (optind < argc && (!strcmp(argv[optind], "service") || !strcmp(argv[optind], "services") ||
+	                      !strcmp(argv[optind], "svc"))) {
+		if (optind + 2 != argc)
+			return cli_usage_error(self, "top service: one Service name");
+		if (output && strcmp(output, "table") && strcmp(output, "json"))
+			return cli_usage_error(self, "top service: -o table or json, not '%s'", output);
+		if (all || selector || containers)
+			return cli_usage_error(self, "top service: -A, -l and --containers are for pods");
+		return cli_top_service(state_dir, ns, argv[optind + 1], output, no_headers);
+	}
+	if (output)
+		return cli_usage_error(self, "top pod: -o is for `top service`");
 	if (optind >= argc || (strcmp(argv[optind], "pod") && strcmp(argv[optind], "pods") &&
 	                       strcmp(argv[optind], "po")))
-		return cli_usage_error(self, "top: only `slipway top pod` is served (one node: the host)");
+		return cli_usage_error(self, "top: `slipway top pod` or `slipway top service NAME` (one node: the host)");
 	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (optind + 2 < argc)
 		return cli_usage_error(self, "top: one pod name at most");

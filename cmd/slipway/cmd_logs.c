@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_top_service.h"
 #include "kube.h"
 #include "slipway/buf.h"
 #include "slipway/cleanup.h"
@@ -21,6 +22,7 @@
 
 const char cli_logs_usage[] =
 	"usage: slipway logs [-f] [-p] [-c CONTAINER] [--tail N] [-n NS] POD|TYPE/NAME\n"
+	"       slipway logs [-f] [--tail N] [-n NS] service/NAME\n"
 	"\n"
 	"Prints a container's log (stdout and stderr as the app wrote them). For\n"
 	"deployment/NAME or replicaset/NAME, one of its pods is used (ready and\n"
@@ -31,6 +33,12 @@ const char cli_logs_usage[] =
 	"  -c, --container NAME     the container (needed when the pod has several)\n"
 	"      --tail N             only the last N lines\n"
 	"      --timestamps         prefix each line with its RFC 3339 time\n"
+	"\n"
+	"service/NAME prints the Service's access log instead: one JSON line per\n"
+	"request the service proxy served (the Service needs the annotation\n"
+	"slipway.dev/access-log: \"true\"), read from the local state dir\n"
+	"(STATE/proxy/logs/NS_NAME.log; local daemon only); -f and --tail apply.\n"
+	"\n"
 	"  -n, --namespace NS       the namespace (default \"default\")\n"
 	"      --state-dir DIR      the daemon's state dir (socket) instead of the default\n"
 	"  -h, --help               this text\n";
@@ -201,6 +209,12 @@ int cmd_logs(int argc, char **argv, const struct cli_command *self)
 		return cli_usage_error(self, "logs: which pod? (POD or deployment/NAME)");
 	if (optind + 2 < argc || (optind + 1 < argc && container))
 		return cli_usage_error(self, "logs: one pod (and optionally one container) at a time");
+	const char *svc;
+	if (cli_service_operand(argv[optind], &svc)) {
+		if (previous || container || ts || optind + 1 < argc || !*svc)
+			return cli_usage_error(self, "logs service/NAME: -p, -c and --timestamps are for pods");
+		return cli_logs_service(state_dir, ns, svc, tail, follow);
+	}
 	if (optind + 1 < argc)
 		container = argv[optind + 1];
 	if (kube_open(&k, state_dir, ns, &err) < 0)
