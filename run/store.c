@@ -37,6 +37,7 @@
 #define EVENT_TTL_SECONDS 3600
 #define EVENT_DEDUPE_SECONDS 600
 #define EVENTS_PER_NAMESPACE 1000
+#define EVENT_PRUNE_EVERY 64
 
 struct watcher {
 	int id;
@@ -65,6 +66,7 @@ struct sw_store {
 	size_t nnotes, capnotes;
 	bool flushing;
 	unsigned writes_since_prune;
+	unsigned events_since_prune;
 };
 
 static const char schema[] =
@@ -73,6 +75,7 @@ static const char schema[] =
 	"  rv INTEGER NOT NULL, doc TEXT NOT NULL, aux TEXT, updated INTEGER NOT NULL,"
 	"  PRIMARY KEY (res, ns, name));"
 	"CREATE INDEX IF NOT EXISTS objects_aux ON objects (res, ns, aux);"
+	"CREATE INDEX IF NOT EXISTS objects_updated ON objects (res, ns, updated);"
 	"CREATE TABLE IF NOT EXISTS changes ("
 	"  rv INTEGER PRIMARY KEY, res TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,"
 	"  type INTEGER NOT NULL, doc TEXT NOT NULL);"
@@ -1033,7 +1036,12 @@ static int event_locked(sw_store *s, const json_t *about, const char *type, cons
 		return sw_error_set(err, SW_EINVALID, "event: bad fields");
 	if (create_locked(s, ek, ev, NULL, aux, err) < 0)
 		return SW_EFAIL;
-	prune_events(s, ns);
+	/* retention is checked every EVENT_PRUNE_EVERY new events, not each
+	 * time: a burst of pod starts records hundreds */
+	if (++s->events_since_prune >= EVENT_PRUNE_EVERY) {
+		s->events_since_prune = 0;
+		prune_events(s, ns);
+	}
 	return 0;
 }
 

@@ -163,8 +163,9 @@ int sw_store_changes_since(sw_store *s, const sw_kind *k, const char *ns, uint64
  * "Warning", a CamelCase reason ("BackOff", "ScalingReplicaSet"), a
  * message, and source.component (e.g. "deployment-controller"). A repeat of
  * the same object, reason and message within 10 minutes bumps count and
- * lastTimestamp instead. Events are kept for one hour, and at most 1000
- * per namespace. Never fails the caller: errors are logged.
+ * lastTimestamp instead. Events are kept for one hour, and about 1000
+ * per namespace (checked every 64 new events). Never fails the caller:
+ * errors are logged.
  */
 void sw_store_event(sw_store *s, const json_t *obj, const char *type, const char *reason,
                     const char *component, const char *fmt, ...)
