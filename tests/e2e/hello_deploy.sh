@@ -77,18 +77,19 @@ for n in 5 2 3; do
 	wait_for 90 counts_are "$n" || fail "scale to $n: $(pq counts)"
 done
 
-# records the pod counts after every change the store makes (a watch):
-# "TOTAL READY" lines in $tmp/samples, until $tmp/stop exists
+# records the pod counts after every change the store makes (a list, then
+# a watch from its resourceVersion): "TOTAL READY" lines in $tmp/samples
 sample_start() {
-	rm -f "$tmp/stop"
 	python3 "$here/podcount.py" "$state/slipwayd.sock" default app.kubernetes.io/name=hello \
-		"$tmp/samples" "$tmp/stop" &
+		"$tmp/samples" &
 	sampler=$!
+	lib_on_exit "kill $sampler"
 	wait_for 10 grep -q watching "$tmp/samples" || fail "the pod watch did not start"
 }
 sample_stop() {
-	touch "$tmp/stop"
-	wait "$sampler"
+	sleep 0.5   # the last events
+	kill "$sampler" 2>/dev/null
+	wait "$sampler" 2>/dev/null || true
 	sed -i '/watching/d' "$tmp/samples"
 }
 

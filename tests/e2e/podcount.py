@@ -1,16 +1,28 @@
 #!/usr/bin/env python3
-"""podcount.py SOCKET NAMESPACE SELECTOR OUT STOPFILE
+"""podcount.py SOCKET NAMESPACE SELECTOR OUT
 
-Watches pods through slipwayd's API (Unix socket) and, after every event,
-appends "TOTAL READY" to OUT: the pods that are not terminating, and those
-of them that are Ready. Every state the store goes through is seen, not a
-sample of them. Ends when STOPFILE exists (checked every 0.2 s).
+Lists pods through slipwayd's API (Unix socket), then watches them from the
+list's resourceVersion and, after the list and after every event, appends
+"TOTAL READY" to OUT: the pods that are not terminating, and those of them
+that are Ready. Every state the store goes through is seen, not a sample of
+them. Runs until killed; OUT starts with a line "watching" once the watch is
+open.
 """
+import http.client
 import json
-import os
 import socket
 import sys
 import urllib.parse
+
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost")
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.connect(self.path)
 
 
 def ready(p):
@@ -19,43 +31,31 @@ def ready(p):
 
 
 def main():
-    sock_path, ns, selector, out_path, stop = sys.argv[1:6]
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock_path)
-    q = urllib.parse.urlencode({"watch": "1", "labelSelector": selector})
-    s.sendall(("GET /api/v1/namespaces/%s/pods?%s HTTP/1.1\r\nHost: localhost\r\n\r\n" % (ns, q)).encode())
-    s.settimeout(0.2)
-    pods = {}
-    raw = b""
-    body = b""
-    headers_done = False
+    sock_path, ns, selector, out_path = sys.argv[1:5]
+    base = "/api/v1/namespaces/%s/pods?" % ns
+    conn = UnixConnection(sock_path)
+    conn.request("GET", base + urllib.parse.urlencode({"labelSelector": selector}))
+    lst = json.loads(conn.getresponse().read())
+    pods = {p["metadata"]["name"]: p for p in lst.get("items", [])}
+    rv = lst["metadata"]["resourceVersion"]
+    watch = UnixConnection(sock_path)
+    watch.request("GET", base + urllib.parse.urlencode(
+        {"labelSelector": selector, "watch": "1", "resourceVersion": rv}))
+    resp = watch.getresponse()
     with open(out_path, "w") as out:
+        def emit():
+            live = [p for p in pods.values() if "deletionTimestamp" not in p.get("metadata", {})]
+            print(len(live), sum(1 for p in live if ready(p)), file=out, flush=True)
         print("watching", file=out, flush=True)
-        while not os.path.exists(stop):
-            try:
-                data = s.recv(65536)
-            except socket.timeout:
-                continue
+        emit()
+        buf = b""
+        while True:
+            data = resp.read1(65536)
             if not data:
                 break
-            raw += data
-            if not headers_done:
-                if b"\r\n\r\n" not in raw:
-                    continue
-                raw = raw.split(b"\r\n\r\n", 1)[1]
-                headers_done = True
-            # de-chunk what is complete
-            while True:
-                if b"\r\n" not in raw:
-                    break
-                size_line, rest = raw.split(b"\r\n", 1)
-                size = int(size_line.split(b";")[0] or b"0", 16)
-                if len(rest) < size + 2:
-                    break
-                body += rest[:size]
-                raw = rest[size + 2:]
-            while b"\n" in body:
-                line, body = body.split(b"\n", 1)
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
                 if not line.strip():
                     continue
                 ev = json.loads(line)
@@ -67,8 +67,7 @@ def main():
                     pods.pop(name, None)
                 else:
                     pods[name] = obj
-                live = [p for p in pods.values() if "deletionTimestamp" not in p.get("metadata", {})]
-                print(len(live), sum(1 for p in live if ready(p)), file=out, flush=True)
+                emit()
 
 
 if __name__ == "__main__":
