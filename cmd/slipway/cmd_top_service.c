@@ -197,7 +197,7 @@ int cli_top_service(const char *state_dir_flag, const char *ns, const char *name
 	cleanup_free char *state_dir = NULL;
 	cleanup_json json_t *stats = NULL;
 	sw_error *err = NULL;
-	long port;
+	long port = 0;
 
 	if (!ns)
 		ns = "default";
