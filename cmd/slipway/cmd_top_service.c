@@ -145,7 +145,8 @@ static json_int_t errors_total(const json_t *o)
 	return n;
 }
 
-/* One row: PORT GROUP WEIGHT ENDPOINTS RPS SUCCESS% P50 P90 P99 ERRORS ACTIVE MIRRORED */
+/* One row (PORT is the Service port's name or number and the proxy's mode,
+ * "http/L7"): PORT GROUP WEIGHT ENDPOINTS RPS SUCCESS% P50 P90 P99 ERRORS ACTIVE MIRRORED */
 static json_t *row(const char *port, const char *group, const json_t *weight, const json_t *eps,
                    const json_t *o)
 {
@@ -230,7 +231,8 @@ int cli_top_service(const char *state_dir_flag, const char *ns, const char *name
 	                                     "MIRRORED"));
 	json_array_foreach(mine, i, s) {
 		const char *sn = json_string_value(json_object_get(s, "name")) + strlen(prefix);
-		cleanup_free char *label = sw_xasprintf("%s/%s", sn, json_string_value(json_object_get(s, "mode")) ?: "tcp");
+		const char *mode = json_string_value(json_object_get(s, "mode"));
+		cleanup_free char *label = sw_xasprintf("%s/%s", sn, mode && !strcmp(mode, "http") ? "L7" : "L4");
 		size_t g;
 		json_t *gj;
 		sw_table_add(t, row(label, "(all)", NULL, NULL, s));

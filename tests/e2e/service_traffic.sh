@@ -187,7 +187,14 @@ hey_end() {
 	sleep 1
 	kill -INT "$hey_pid" 2>/dev/null || true
 	wait "$hey_pid" 2>/dev/null || true
-	res=$(cl hey "$tmp/hey-$hey_name.txt") || { tail -n 25 "$tmp/hey-$hey_name.txt"; fail "$hey_name: $res"; }
+	res=$(cl hey "$tmp/hey-$hey_name.txt") || {
+		grep -A 8 "Status code distribution" "$tmp/hey-$hey_name.txt"
+		# the proxy's view: errors by kind and retries of every Service
+		curl -fsS "$(admin)/stats" | python3 -c 'import json,sys
+for s in json.load(sys.stdin)["services"]: print("   proxy:", s["name"], "errors", s["errors"], "retries", s["retries"])'
+		grep -i "warn\|error" "$state/proxy/"*.log 2>/dev/null | tail -n 10
+		fail "$hey_name: $res"
+	}
 	echo "   $hey_name: $res"
 }
 
