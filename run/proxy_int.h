@@ -32,7 +32,7 @@
 #define PX_LAT_BINS 41 /* 50 us * sqrt(2)^i, the last one unbounded */
 #define PX_WINDOW 60   /* seconds in the sliding window */
 #define PX_HIGH_WATER (256u * 1024)
-#define PX_MAX_TRIES 3
+#define PX_MAX_TRIES 5 /* endpoints one request may try (connect failures, resets) */
 #define PX_POOL_MAX 256 /* idle backend connections kept per endpoint */
 #define PX_MIRROR_MAX 512 /* mirrored requests in flight per service */
 

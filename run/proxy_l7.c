@@ -504,8 +504,17 @@ static bool upstream_feed(struct px_exchange *x, struct evbuffer *in, bool eof)
 		return false;
 	}
 	if (eof) {
+		/* closed before any response byte: an idempotent request goes to
+		 * another endpoint, up to PX_MAX_TRIES endpoints in all (a scale
+		 * down stops several pods at once, each may reset a request sent
+		 * before the proxy learned it was terminating) */
 		if (!x->resp_started && px_method_idempotent(c->req.parser.method) &&
-		    !x->reset_retried && x->n_tried < PX_MAX_TRIES) {
+		    x->n_tried < PX_MAX_TRIES) {
+			/* on a fresh connection the endpoint itself failed (a
+			 * stopping pod): passive health skips it for a while; on a
+			 * reused one it is the keep-alive race, not the endpoint */
+			if (x->up && !x->up->reused)
+				px_endpoint_failed(x->ep, px_now_us());
 			x->reset_retried = true;
 			exchange_retry(x);
 			return false;
