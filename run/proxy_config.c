@@ -255,7 +255,7 @@ static int parse_timeouts(struct ctx *c, const char *path, const json_t *svc,
 	json_t *o;
 	char sub[256];
 
-	s->connect_ms = 1000;
+	s->connect_ms = 3000;   /* past the kernel's first SYN retransmit (1 s) */
 	s->server_ms = 30000;
 	s->client_idle_ms = 60000;
 	s->header_ms = 10000;

@@ -54,9 +54,11 @@
  *        unless unsafeMethods. The copy carries X-Slipway-Shadow: 1, has its
  *        own timeout, its response is discarded; it never delays or alters
  *        the primary response.
- *    "timeouts": {"connectMs": 1000, "serverMs": 30000,
+ *    "timeouts": {"connectMs": 3000, "serverMs": 30000,
  *                 "clientIdleMs": 60000, "headerMs": 10000},  optional, each
- *        optional, these defaults; 1..3600000
+ *        optional, these defaults; 1..3600000. connectMs is longer than
+ *        the kernel's first SYN retransmit (1 s), so a backend whose listen
+ *        backlog overflowed once is waited for, not answered with 502.
  *    "accessLog": "/path/to/access.log"   optional: JSON lines, one per request
  *  }]
  * }
