@@ -35,6 +35,10 @@ cleanup() {
 		echo "--- daemon log"
 		tail -n 40 "$tmp/daemon.log"
 	fi
+	# slipway-proxy outlives slipwayd on purpose: end the one of this state dir
+	if [ -f "$tmp/state/proxy/proxy.pid" ]; then
+		kill -9 "$(cut -d' ' -f1 "$tmp/state/proxy/proxy.pid")" 2>/dev/null || true
+	fi
 	rm -rf "$tmp"
 	exit $status
 }

@@ -36,10 +36,10 @@ cleanup() {
 			runc --root "$state/run/runc" delete -f "$c" >/dev/null 2>&1
 		done
 	fi
-	# shims outlive the daemon on purpose: end the ones of this state dir
+	# shims and the proxy outlive the daemon on purpose: end the ones of this state dir
 	for p in /proc/[0-9]*; do
 		cmd=$( (tr '\0' ' ' <"$p/cmdline") 2>/dev/null) || continue
-		case "$cmd" in *slipway-shim*"$state/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
+		case "$cmd" in *slipway-shim*"$state/"* | *slipway-proxy*"$state/"*) kill -9 "${p#/proc/}" 2>/dev/null ;; esac
 	done
 	grep " $tmp/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 	# pod cgroups are named after the pod uid
