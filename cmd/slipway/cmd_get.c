@@ -56,6 +56,23 @@ struct watch_ctx {
 	int rc;
 };
 
+/* The ENDPOINTS cell of a Service row: its Endpoints object as `get
+ * endpoints` shows it, "<none>" without one. */
+static json_t *service_endpoints(struct kube *k, const json_t *svc, const sw_print_opts *popts)
+{
+	const sw_kind *ek = sw_kind_lookup("endpoints");
+	cleanup_json json_t *ep = NULL;
+	sw_error *err = NULL;
+	if (kube_get(k, ek, sw_obj_namespace(svc), sw_obj_name(svc), &ep, &err) < 0) {
+		sw_error_free(err);
+		return json_string("<none>");
+	}
+	cleanup_json json_t *row = sw_table_row(ek, ep, popts);
+	/* NAME [NAMESPACE first with -A], ENDPOINTS, AGE */
+	json_t *cell = json_array_get(row, popts->namespace_column ? 2 : 1);
+	return json_string(json_string_value(cell) ? json_string_value(cell) : "<none>");
+}
+
 static bool name_wanted(const json_t *names, const char *name)
 {
 	size_t i;
@@ -140,9 +157,17 @@ static int get_run(struct kube *k, const sw_kind *kind, json_t *names, struct ge
 
 	sw_table *t = NULL;
 	if (table) {
-		t = sw_table_new(sw_table_columns(kind, &popts));
+		/* Services end with their endpoints: slipway knows them (kubectl
+		 * needs a second `get endpoints` for that) */
+		bool svc_eps = !strcmp(kind->kind, "Service") && !o->watch;
+		json_t *cols = sw_table_columns(kind, &popts);
+		if (svc_eps)
+			json_array_append_new(cols, json_string("ENDPOINTS"));
+		t = sw_table_new(cols);
 		json_array_foreach(items, i, n) {
 			json_t *row = sw_table_row(kind, n, &popts);
+			if (svc_eps)
+				json_array_append_new(row, service_endpoints(k, n, &popts));
 			if (o->multi && strcmp(kind->kind, "Event")) {
 				/* kubectl names each row KIND/NAME when several kinds show */
 				char *ref = sw_object_name_ref(kind, n);

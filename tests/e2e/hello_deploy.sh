@@ -43,6 +43,11 @@ for port in $(pq ports); do
 done
 wait_for 30 greeting 8080 || fail "the Service on 127.0.0.1:8080 did not answer"
 [ "$(greeting 8080)" = "hello from slipway" ] || fail "the Service answered '$(greeting 8080)'"
+sw get svc hello >"$tmp/svc.txt" || fail "get svc"
+port1=$(pq ports | sed -n 1p)
+grep -q "ClusterIP" "$tmp/svc.txt" && grep -q "8080/TCP" "$tmp/svc.txt" &&
+	grep -q "127.0.0.1:$port1" "$tmp/svc.txt" ||
+	fail "get svc does not show type, port and endpoints: $(cat "$tmp/svc.txt")"
 
 step "2. a killed container is restarted, then backed off"
 victim=$(pq names | sed -n 1p)
