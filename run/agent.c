@@ -35,7 +35,6 @@
 #include "slipway/object.h"
 #include "slipway/path.h"
 
-#define COMPONENT "kubelet"
 #define RETRY_MS 5000           /* a failed start (missing ConfigMap, ...) is retried */
 #define QUICK_EXIT_S 10         /* an exit this soon may be a bind conflict */
 #define ORPHAN_GRACE_S 2        /* grace for containers of a pod gone from the store */
@@ -115,9 +114,7 @@ static void kick(struct event *ev)
 	}
 }
 
-static void agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
-                        const char *component, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
+void sw_agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
                         const char *component, const char *fmt, ...)
 {
 	if (a->closing || !obj)
@@ -161,12 +158,6 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	if (json_array_size(a->events))
 		kick(a->flush_ev);
 }
-
-#define pod_event(p, type, reason, ...)                                                  \
-	do {                                                                              \
-		if (!(p)->gone && (p)->pod)                                               \
-			agent_event((p)->a, (p)->pod, type, reason, COMPONENT, __VA_ARGS__); \
-	} while (0)
 
 /* ---- pods and containers ----------------------------------------------------- */
 
@@ -273,7 +264,7 @@ static sw_actr *ctr_ensure(sw_apod *p, const char *name)
 	return c;
 }
 
-static const json_t *ctr_spec(const sw_apod *p, const char *name)
+const json_t *sw_agent_ctr_spec(const sw_apod *p, const char *name)
 {
 	size_t i;
 	json_t *c;
@@ -290,7 +281,7 @@ static char *pod_file(const sw_agent *a, const char *uid, const char *file)
 	return sw_xasprintf("%s/pods/%s/%s", a->state_dir, uid, file);
 }
 
-static void write_pod_json(sw_apod *p, const char *file, const json_t *j)
+void sw_agent_write_pod_json(sw_apod *p, const char *file, const json_t *j)
 {
 	/* write and rename, no fsync: after a crash the stored status has
 	 * the same facts (slipwayPorts), and 100 pods must not wait for 200
@@ -362,7 +353,7 @@ static int pod_ports(sw_apod *p, sw_error **err)
 			sw_ports_release(a->ports, port);
 	}
 	if (!p->ports || !json_equal(p->ports, mapping))
-		write_pod_json(p, "ports", mapping);
+		sw_agent_write_pod_json(p, "ports", mapping);
 	json_decref(p->ports);
 	p->ports = mapping;
 	return 0;
@@ -388,9 +379,9 @@ static int pod_set(sw_apod *p, json_t *pod, sw_error **err)
 		time_t st = sw_time_parse(sw_obj_str(pod, "status.startTime") ? sw_obj_str(pod, "status.startTime") : "");
 		if (st > 0)
 			p->start_time = st;
-		write_pod_json(p, "pod.json", pod);
+		sw_agent_write_pod_json(p, "pod.json", pod);
 		if (json_array_size(sw_obj_path(pod, "spec.initContainers")) && !sw_obj_deleting(pod))
-			agent_event(p->a, pod, "Warning", "Unsupported", COMPONENT,
+			sw_agent_event(p->a, pod, "Warning", "Unsupported", COMPONENT,
 			               "initContainers are not supported by this node; they do not run");
 	}
 	json_decref(old);
@@ -449,7 +440,7 @@ static void set_wait(sw_actr *c, const char *reason, const char *msg)
 static void start_ctr(sw_apod *p, sw_actr *c, unsigned instance)
 {
 	sw_agent *a = p->a;
-	const json_t *spec = ctr_spec(p, c->name);
+	const json_t *spec = sw_agent_ctr_spec(p, c->name);
 	if (!spec)
 		return;
 	int64_t now = sw_agent_now_ms();
@@ -512,7 +503,7 @@ static void start_ctr(sw_apod *p, sw_actr *c, unsigned instance)
 
 static int stop_signal_of(const sw_apod *p, const sw_actr *c)
 {
-	const char *s = sw_obj_str(ctr_spec(p, c->name), "lifecycle.stopSignal");
+	const char *s = sw_obj_str(sw_agent_ctr_spec(p, c->name), "lifecycle.stopSignal");
 	if (s) {
 		static const struct { const char *n; int s; } sigs[] = {
 			{ "SIGTERM", SIGTERM }, { "SIGINT", SIGINT }, { "SIGQUIT", SIGQUIT },
@@ -611,7 +602,7 @@ static void begin_stop(sw_apod *p, sw_actr *c, enum sw_stop_why why, int64_t gra
 	c->kill_at_ms = now + grace_s * 1000;
 	c->last_kill_ms = 0;
 	probes_stop(c);
-	const json_t *pre = sw_obj_path(ctr_spec(p, c->name), "lifecycle.preStop");
+	const json_t *pre = sw_obj_path(sw_agent_ctr_spec(p, c->name), "lifecycle.preStop");
 	if (c->st.phase == SW_CTR_RUNNING && pre && grace_s > 0) {
 		c->prestop_tk = run_handler(p, c, pre, (int)(grace_s > 3600 ? 3600 : grace_s), SW_CHECK_PRESTOP);
 		if (c->prestop_tk) {
@@ -704,7 +695,7 @@ static void probes_ensure(sw_apod *p, sw_actr *c)
 	if (c->probes_on && c->probes_instance == c->st.instance)
 		return;
 	probes_stop(c);
-	const json_t *spec = ctr_spec(p, c->name);
+	const json_t *spec = sw_agent_ctr_spec(p, c->name);
 	static const char *const fields[3] = { "startupProbe", "livenessProbe", "readinessProbe" };
 	int64_t now = sw_agent_now_ms();
 	for (int k = 0; k < 3; k++) {
@@ -852,108 +843,6 @@ static json_t *terminated_json(const sw_apod *p, const sw_actr *c)
 	return json_pack("{so}", "terminated", t);
 }
 
-/* Names who holds a declared containerPort the app may have tried to bind
- * itself instead of $PORT; empty when the port is free. */
-/* True when the end of the container's log says a bind failed. */
-static bool log_says_in_use(const sw_apod *p, const sw_actr *c)
-{
-	cleanup_free char *path = sw_podrt_log_path(p->a->state_dir, p->uid, c->name, false);
-	cleanup_close int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0)
-		return false;
-	char buf[4097];
-	off_t end = lseek(fd, 0, SEEK_END);
-	off_t from = end > 4096 ? end - 4096 : 0;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] >= 'A' && buf[i] <= 'Z')
-			buf[i] = (char)(buf[i] - 'A' + 'a');
-	return strstr(buf, "in use") || strstr(buf, "eaddrinuse");
-}
-
-/* Who listens on port: "by pod NS/NAME", "by process PID (COMM)". */
-static void port_holder(const sw_agent *a, int port, char *who, size_t n)
-{
-	int pid = sw_port_listener_pid(port);
-	who[0] = '\0';
-	for (sw_apod *o = a->pods; o && pid > 0 && !who[0]; o = o->next) {
-		for (size_t j = 0; j < o->nctrs; j++) {
-			if (o->ctrs[j].st.phase == SW_CTR_RUNNING && sw_pid_descends_from(pid, o->ctrs[j].st.pid)) {
-				snprintf(who, n, "by pod %s/%s", o->ns ? o->ns : "", o->name ? o->name : o->uid);
-				break;
-			}
-		}
-	}
-	if (who[0])
-		return;
-	if (pid <= 0) {
-		snprintf(who, n, "by another process");
-		return;
-	}
-	char comm[64] = "?";
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	FILE *f = fopen(path, "re");
-	if (f) {
-		if (fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
-	}
-	snprintf(who, n, "by process %d (%s)", pid, comm);
-}
-
-/*
- * A container crashed soon after start and its log says a bind failed.
- * When its own host port ($PORT) is held by something else (a process that
- * took it after allocation), the pod gets a new one; when a declared
- * containerPort is held, the app ignores $PORT: an event names the port
- * and who holds it, instead of a silent crash loop.
- */
-static void port_conflicts(sw_apod *p, sw_actr *c)
-{
-	const json_t *spec = ctr_spec(p, c->name);
-	if (!log_says_in_use(p, c))
-		return;
-	char who[512];
-	size_t i;
-	json_t *e;
-	bool moved = false;
-	json_array_foreach(p->ports, i, e) {
-		const char *ctr = sw_obj_str(e, "container");
-		int host = (int)sw_obj_int(e, "hostPort", 0);
-		if (!ctr || strcmp(ctr, c->name) || host <= 0 || sw_port_bindable(host))
-			continue;
-		int fresh = 0;
-		cleanup_error sw_error *err = NULL;
-		if (sw_ports_alloc(p->a->ports, &fresh, &err) < 0) {
-			sw_log_error(err, "node agent: pod %s/%s", p->ns, p->name);
-			continue;
-		}
-		port_holder(p->a, host, who, sizeof(who));
-		pod_event(p, "Warning", "HostPortInUse",
-		          "host port %d of container %s is in use on this host (%s); the container gets "
-		          "host port %d instead", host, c->name, who, fresh);
-		sw_ports_release(p->a->ports, host);
-		json_object_set_new(e, "hostPort", json_integer(fresh));
-		moved = true;
-	}
-	if (moved)
-		write_pod_json(p, "ports", p->ports);
-	json_array_foreach(json_object_get(spec, "ports"), i, e) {
-		int cport = (int)sw_obj_int(e, "containerPort", 0);
-		int host = sw_ports_lookup(p->ports, c->name, json_object_get(e, "containerPort"));
-		if (cport <= 0 || cport == host || sw_port_bindable(cport))
-			continue;
-		port_holder(p->a, cport, who, sizeof(who));
-		pod_event(p, "Warning", "PortConflict",
-		          "container %s: port %d is already in use on this host (%s); the app must bind $PORT "
-		          "(%d for this pod)", c->name, cport, who, host);
-	}
-}
-
 static bool should_restart(const sw_apod *p, const sw_actr *c)
 {
 	if (p->terminating)
@@ -980,7 +869,7 @@ static void handle_exit(sw_apod *p, sw_actr *c)
 	c->prestop_tk = NULL;
 	int64_t ran = c->st.finished_at > 0 && c->st.started_at > 0 ? c->st.finished_at - c->st.started_at : 0;
 	if (c->st.exit_code != 0 && why == SW_STOP_NONE && ran < QUICK_EXIT_S && !p->terminating)
-		port_conflicts(p, c);
+		sw_agent_port_conflicts(p, c);
 	if (!should_restart(p, c)) {
 		c->restart_pending = false;
 		return;
@@ -996,98 +885,14 @@ static void handle_exit(sw_apod *p, sw_actr *c)
 	}
 }
 
-/* ---- status ------------------------------------------------------------------------------ */
+/* ---- status ------------------------------------------------------------ */
 
-static void ctr_view(const sw_apod *p, const sw_actr *c, sw_ctr_view *v, char *msgbuf, size_t msgn,
-                     char *idbuf, size_t idn)
-{
-	memset(v, 0, sizeof(*v));
-	const json_t *spec = ctr_spec(p, c->name);
-	v->name = c->name;
-	v->image = sw_obj_str(spec, "image");
-	v->restart_count = c->st.phase == SW_CTR_NONE ? c->next_instance : c->st.instance;
-	if (c->st.phase != SW_CTR_NONE) {
-		snprintf(idbuf, idn, "slipway://%s/%s/%u", p->uid, c->name, c->st.instance);
-		v->container_id = idbuf;
-	}
-	v->last_state = c->prev_term;
-	switch (c->st.phase) {
-	case SW_CTR_NONE:
-	case SW_CTR_CREATING:
-		v->state = SW_VIEW_WAITING;
-		v->reason = c->wait_reason ? c->wait_reason : "ContainerCreating";
-		v->message = c->wait_msg;
-		if (c->st.phase == SW_CTR_NONE && c->cur_term)
-			v->last_state = c->cur_term;
-		break;
-	case SW_CTR_RUNNING:
-		v->state = SW_VIEW_RUNNING;
-		v->started_at = c->st.started_at;
-		v->started = c->startup_done && c->probes_on;
-		v->ready = v->started && !p->terminating && c->stopping == SW_STOP_NONE &&
-		           (!c->probe_spec[SW_PROBE_READINESS] ||
-		            c->probes[SW_PROBE_READINESS].result == SW_PROBE_SUCCESS);
-		break;
-	case SW_CTR_EXITED:
-		if (c->restart_pending && !p->terminating) {
-			v->state = SW_VIEW_WAITING;
-			v->last_state = c->cur_term;
-			if (c->wait_reason) {
-				v->reason = c->wait_reason;
-				v->message = c->wait_msg;
-			} else {
-				cleanup_free char *full = sw_agent_pod_fullname(p->pod);
-				v->reason = "CrashLoopBackOff";
-				snprintf(msgbuf, msgn, "back-off %ds restarting failed container=%s pod=%s",
-				         c->backoff_wait, c->name, full);
-				v->message = msgbuf;
-			}
-		} else {
-			v->state = SW_VIEW_TERMINATED;
-			v->exit_code = c->st.exit_code;
-			v->signal = c->st.signal;
-			v->reason = c->st.reason[0] ? c->st.reason : NULL;
-			v->message = c->st.message[0] ? c->st.message : NULL;
-			v->started_at = c->st.started_at;
-			v->finished_at = c->st.finished_at;
-		}
-		break;
-	}
-}
-
-static json_t *pod_status(sw_apod *p)
-{
-	size_t n = json_array_size(sw_obj_path(p->pod, "spec.containers"));
-	sw_ctr_view *views = sw_xcalloc(n + 1, sizeof(*views));
-	char (*msgs)[640] = sw_xcalloc(n + 1, sizeof(*msgs));
-	char (*ids)[256] = sw_xcalloc(n + 1, sizeof(*ids));
-	size_t nv = 0;
-	size_t i;
-	json_t *cs;
-	json_array_foreach(sw_obj_path(p->pod, "spec.containers"), i, cs) {
-		const char *name = sw_obj_str(cs, "name");
-		sw_actr *c = name ? sw_agent_find_ctr(p, name) : NULL;
-		if (!c)
-			continue;
-		ctr_view(p, c, &views[nv], msgs[nv], sizeof(msgs[nv]), ids[nv], sizeof(ids[nv]));
-		nv++;
-	}
-	sw_pod_view pv = {
-		.pod = p->pod, .ctrs = views, .nctrs = nv, .terminating = p->terminating,
-		.start_time = p->start_time, .ports = p->ports, .now = time(NULL),
-	};
-	json_t *st = sw_pod_status_json(&pv);
-	free(views);
-	free(msgs);
-	free(ids);
-	return st;
-}
-
+/* Writes the pod's status when it changed (sw_agent_pod_status). */
 static void write_status(sw_apod *p)
 {
 	if (p->gone || !p->pod)
 		return;
-	cleanup_json json_t *st = pod_status(p);
+	cleanup_json json_t *st = sw_agent_pod_status(p);
 	if (json_equal(st, json_object_get(p->pod, "status")))
 		return;
 	cleanup_json json_t *obj = json_deep_copy(p->pod);
@@ -1240,7 +1045,7 @@ static void sync_running(sw_apod *p)
 	bool terminal = phase && (!strcmp(phase, "Succeeded") || !strcmp(phase, "Failed"));
 	for (size_t i = 0; i < p->nctrs; i++) {
 		sw_actr *c = &p->ctrs[i];
-		if (!ctr_spec(p, c->name))
+		if (!sw_agent_ctr_spec(p, c->name))
 			continue;
 		switch (c->st.phase) {
 		case SW_CTR_NONE:
@@ -1285,7 +1090,7 @@ static bool bind_pod(sw_apod *p)
 	}
 	json_decref(p->pod);
 	p->pod = out;
-	agent_event(a, p->pod, "Normal", "Scheduled", "default-scheduler",
+	sw_agent_event(a, p->pod, "Normal", "Scheduled", "default-scheduler",
 	               "Successfully assigned %s/%s to %s", p->ns, p->name, SW_AGENT_NODE_NAME);
 	return true;
 }

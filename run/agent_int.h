@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "slipway/agent.h"
 #include "slipway/error.h"
 #include "slipway/kinds.h"
 #include "slipway/podrt.h"
@@ -358,5 +359,29 @@ void sw_agent_sample(struct sw_agent *a, sw_apod *p, sw_actr *c);
 /* The pod ns/name and container (NULL: the only one). */
 int sw_agent_lookup(struct sw_agent *a, const char *ns, const char *name, const char *container,
                     sw_apod **pp, sw_actr **cp, sw_error **err);
+
+/* ---- shared by agent.c and agent_ports.c --------------------------------- */
+
+/* Events from the agent carry the kubelet's component name. */
+#define COMPONENT "kubelet"
+
+/* Queues an Event about obj (written after the current batch of work). */
+void sw_agent_event(sw_agent *a, const json_t *obj, const char *type, const char *reason,
+                    const char *component, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+#define pod_event(p, type, reason, ...)                                                  \
+	do {                                                                              \
+		if (!(p)->gone && (p)->pod)                                               \
+			sw_agent_event((p)->a, (p)->pod, type, reason, COMPONENT, __VA_ARGS__); \
+	} while (0)
+
+/* The pod's status as the agent sees it now (a new object). */
+json_t *sw_agent_pod_status(sw_apod *p);
+/* The spec of pod p's container name, or NULL. */
+const json_t *sw_agent_ctr_spec(const sw_apod *p, const char *name);
+/* STATE/pods/<uid>/FILE := j (write and rename). */
+void sw_agent_write_pod_json(sw_apod *p, const char *file, const json_t *j);
+/* After a crash whose log says a bind failed: moves a stolen host port,
+ * or names who holds a declared containerPort (events). */
+void sw_agent_port_conflicts(sw_apod *p, sw_actr *c);
 
 #endif

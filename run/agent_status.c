@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "agent_int.h"
-#include "slipway/buf.h"
+#include "slipway/cleanup.h"
 #include "slipway/mem.h"
+#include "slipway/buf.h"
 #include "slipway/object.h"
 
 int sw_backoff_on_exit(sw_backoff *b, int64_t ran_seconds)
@@ -247,5 +248,92 @@ json_t *sw_pod_status_json(const sw_pod_view *v)
 	json_object_set_new(st, "qosClass", json_string(qos_class(v->pod)));
 	if (v->ports)
 		json_object_set_new(st, "slipwayPorts", json_deep_copy(v->ports));
+	return st;
+}
+
+/* ---- a pod's status from the agent's view of it ------------------------- */
+
+static void ctr_view(const sw_apod *p, const sw_actr *c, sw_ctr_view *v, char *msgbuf, size_t msgn,
+                     char *idbuf, size_t idn)
+{
+	memset(v, 0, sizeof(*v));
+	const json_t *spec = sw_agent_ctr_spec(p, c->name);
+	v->name = c->name;
+	v->image = sw_obj_str(spec, "image");
+	v->restart_count = c->st.phase == SW_CTR_NONE ? c->next_instance : c->st.instance;
+	if (c->st.phase != SW_CTR_NONE) {
+		snprintf(idbuf, idn, "slipway://%s/%s/%u", p->uid, c->name, c->st.instance);
+		v->container_id = idbuf;
+	}
+	v->last_state = c->prev_term;
+	switch (c->st.phase) {
+	case SW_CTR_NONE:
+	case SW_CTR_CREATING:
+		v->state = SW_VIEW_WAITING;
+		v->reason = c->wait_reason ? c->wait_reason : "ContainerCreating";
+		v->message = c->wait_msg;
+		if (c->st.phase == SW_CTR_NONE && c->cur_term)
+			v->last_state = c->cur_term;
+		break;
+	case SW_CTR_RUNNING:
+		v->state = SW_VIEW_RUNNING;
+		v->started_at = c->st.started_at;
+		v->started = c->startup_done && c->probes_on;
+		v->ready = v->started && !p->terminating && c->stopping == SW_STOP_NONE &&
+		           (!c->probe_spec[SW_PROBE_READINESS] ||
+		            c->probes[SW_PROBE_READINESS].result == SW_PROBE_SUCCESS);
+		break;
+	case SW_CTR_EXITED:
+		if (c->restart_pending && !p->terminating) {
+			v->state = SW_VIEW_WAITING;
+			v->last_state = c->cur_term;
+			if (c->wait_reason) {
+				v->reason = c->wait_reason;
+				v->message = c->wait_msg;
+			} else {
+				cleanup_free char *full = sw_agent_pod_fullname(p->pod);
+				v->reason = "CrashLoopBackOff";
+				snprintf(msgbuf, msgn, "back-off %ds restarting failed container=%s pod=%s",
+				         c->backoff_wait, c->name, full);
+				v->message = msgbuf;
+			}
+		} else {
+			v->state = SW_VIEW_TERMINATED;
+			v->exit_code = c->st.exit_code;
+			v->signal = c->st.signal;
+			v->reason = c->st.reason[0] ? c->st.reason : NULL;
+			v->message = c->st.message[0] ? c->st.message : NULL;
+			v->started_at = c->st.started_at;
+			v->finished_at = c->st.finished_at;
+		}
+		break;
+	}
+}
+
+json_t *sw_agent_pod_status(sw_apod *p)
+{
+	size_t n = json_array_size(sw_obj_path(p->pod, "spec.containers"));
+	sw_ctr_view *views = sw_xcalloc(n + 1, sizeof(*views));
+	char (*msgs)[640] = sw_xcalloc(n + 1, sizeof(*msgs));
+	char (*ids)[256] = sw_xcalloc(n + 1, sizeof(*ids));
+	size_t nv = 0;
+	size_t i;
+	json_t *cs;
+	json_array_foreach(sw_obj_path(p->pod, "spec.containers"), i, cs) {
+		const char *name = sw_obj_str(cs, "name");
+		sw_actr *c = name ? sw_agent_find_ctr(p, name) : NULL;
+		if (!c)
+			continue;
+		ctr_view(p, c, &views[nv], msgs[nv], sizeof(msgs[nv]), ids[nv], sizeof(ids[nv]));
+		nv++;
+	}
+	sw_pod_view pv = {
+		.pod = p->pod, .ctrs = views, .nctrs = nv, .terminating = p->terminating,
+		.start_time = p->start_time, .ports = p->ports, .now = time(NULL),
+	};
+	json_t *st = sw_pod_status_json(&pv);
+	free(views);
+	free(msgs);
+	free(ids);
 	return st;
 }
